@@ -1,0 +1,121 @@
+"""Test helpers for tests/runtime: build small .tflite files and run the real runtimes on them.
+
+Imported by the tests through tests/runtime/conftest.py (which puts this folder on sys.path).
+Building models uses ai-edge-litert's generated FlatBuffers object API (schema_py_generated),
+so tests can make files TF 2.21's converter never emits (single ops, per-tensor weights).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import flatbuffers
+import numpy as np
+from ai_edge_litert import schema_py_generated as schema
+
+TFL_TYPES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "int16": 7, "int8": 9}
+
+
+@dataclass
+class T:
+    """A tensor to build: data=None for activations."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    data: np.ndarray | None = None
+    scale: list[float] | None = None
+    zero_point: list[int] | None = None
+    axis: int = 0
+
+
+@dataclass
+class Op:
+    op: str  # BuiltinOperator name, e.g. "QUANTIZE"
+    inputs: list[int]
+    outputs: list[int]
+    options: object | None = None  # e.g. schema.FullyConnectedOptionsT()
+    options_type: int = 0  # schema.BuiltinOptions.X
+    extra: dict = field(default_factory=dict)
+
+
+def build_model(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int]) -> bytes:
+    """Serialise one subgraph to .tflite bytes (schema version 3, identifier TFL3)."""
+    model = schema.ModelT()
+    model.version = 3
+    model.description = "tinyflash test model"
+    model.buffers = [schema.BufferT()]  # buffer 0: the empty sentinel
+    codes: list[str] = []
+    sub = schema.SubGraphT()
+    sub.tensors = []
+    for t in tensors:
+        tt = schema.TensorT()
+        tt.name = t.name
+        tt.shape = list(t.shape)
+        tt.type = TFL_TYPES[t.dtype]
+        tt.buffer = 0
+        if t.data is not None:
+            buf = schema.BufferT()
+            buf.data = np.ascontiguousarray(t.data, dtype=t.dtype).view(np.uint8).ravel().tolist()
+            tt.buffer = len(model.buffers)
+            model.buffers.append(buf)
+        if t.scale is not None:
+            qp = schema.QuantizationParametersT()
+            qp.scale = [float(s) for s in t.scale]
+            qp.zeroPoint = [int(z) for z in t.zero_point]
+            qp.quantizedDimension = t.axis
+            tt.quantization = qp
+        sub.tensors.append(tt)
+    sub.operators = []
+    for o in ops:
+        if o.op not in codes:
+            codes.append(o.op)
+        ot = schema.OperatorT()
+        ot.opcodeIndex = codes.index(o.op)
+        ot.inputs = list(o.inputs)
+        ot.outputs = list(o.outputs)
+        ot.builtinOptionsType = o.options_type
+        ot.builtinOptions = o.options
+        sub.operators.append(ot)
+    sub.inputs = list(inputs)
+    sub.outputs = list(outputs)
+    sub.name = "main"
+    model.subgraphs = [sub]
+    model.operatorCodes = []
+    for name in codes:
+        oc = schema.OperatorCodeT()
+        code = getattr(schema.BuiltinOperator, name)
+        oc.builtinCode = code
+        oc.deprecatedBuiltinCode = min(code, 127)
+        oc.version = 1
+        model.operatorCodes.append(oc)
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def run_litert_ref(model: bytes, x: np.ndarray) -> np.ndarray:
+    """ai-edge-litert with BUILTIN_REF kernels, the whole batch at once (resizes input 0)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    it = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    inp = it.get_input_details()[0]
+    it.resize_tensor_input(inp["index"], list(x.shape))
+    it.allocate_tensors()
+    it.set_tensor(inp["index"], x)
+    it.invoke()
+    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
+
+
+def run_tflm(model: bytes, x: np.ndarray) -> np.ndarray:
+    """TFLM's interpreter, one row at a time (its input shape is fixed: (1, ...))."""
+    from tflite_micro.python.tflite_micro import runtime as tflm
+
+    arena = 16 * 1024 + 16 * sum(r.nbytes for r in x[:1]) + 2 * len(model)
+    it = tflm.Interpreter.from_bytes(model, arena_size=max(arena, 64 * 1024))
+    rows = []
+    for row in x:
+        it.set_input(row[None], 0)
+        it.invoke()
+        rows.append(it.get_output(0)[0].copy())
+    return np.stack(rows)
