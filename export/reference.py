@@ -1,0 +1,168 @@
+"""Run an exported model in its real runtime: the references every other stage is checked against.
+
+Three executors, one contract:
+
+    run_<runtime>(model, x) -> y
+        model: a path to the .tflite / .onnx file, or its bytes.
+        x: (N, in_features) in the model's native input dtype: int8 for full-integer models
+           (already quantized with the input tensor's scale / zero point), float32 otherwise.
+        y: (N, out_features) in the model's native output dtype (int8 or float32), a fresh array.
+
+A wrong rank, feature count or dtype raises `ExecutorInputError` naming what was expected and
+what was found; the runtimes themselves are never handed an input they would reinterpret.
+
+Integer semantics. The int8 TFLite world has two requantization rules that disagree by a few
+LSB on a small fraction of rows:
+    "tflm"   - gemmlowp double rounding (SaturatingRoundingDoublingHighMul, then
+               RoundingDivideByPOT): `run_tflm`. This is what runs on a microcontroller.
+    "litert" - single rounding (one 64-bit multiply, add half, shift):
+               `run_litert(..., kernels="reference")` (OpResolverType.BUILTIN_REF).
+`run_litert(..., kernels="default")` runs ai-edge-litert's optimized kernels (and delegates),
+which belong to no group and are reported only for accuracy. `SEMANTICS` records this.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from tinyflash.errors import UserError
+
+__all__ = [
+    "SEMANTICS",
+    "ExecutorInputError",
+    "run_litert",
+    "run_onnxruntime",
+    "run_tflm",
+]
+
+# executor -> integer semantics group (None: optimized kernels, no bit-exactness promised).
+SEMANTICS: dict[str, str | None] = {
+    "tflm": "tflm",
+    "litert_reference": "litert",
+    "litert_default": None,
+}
+
+ModelSource = str | os.PathLike[str] | bytes
+
+
+class ExecutorInputError(UserError, ValueError):
+    """The input array does not fit the model: wrong rank, feature count or dtype."""
+
+
+def _model_bytes(model: ModelSource) -> bytes:
+    if isinstance(model, bytes | bytearray | memoryview):
+        return bytes(model)
+    path = Path(model)
+    if not path.is_file():
+        raise UserError(f"model file not found: {path}")
+    return path.read_bytes()
+
+
+def _check_input(x: np.ndarray, features: int, dtype: np.dtype, runtime: str) -> np.ndarray:
+    """Validate x against the model input (N, features) of `dtype`; return it C-contiguous."""
+    if not isinstance(x, np.ndarray):
+        raise ExecutorInputError(f"{runtime}: expected a numpy array, found {type(x).__name__}")
+    if x.ndim != 2 or x.shape[1] != features:
+        raise ExecutorInputError(
+            f"{runtime}: expected input of shape (N, {features}), found {tuple(x.shape)}"
+        )
+    if x.dtype != dtype:
+        raise ExecutorInputError(
+            f"{runtime}: expected input dtype {np.dtype(dtype).name} (the model's input tensor), "
+            f"found {x.dtype.name}; quantize float pixels with the input scale/zero point first"
+        )
+    return np.ascontiguousarray(x)
+
+
+def run_litert(
+    model: ModelSource,
+    x: np.ndarray,
+    kernels: Literal["reference", "default"] = "reference",
+) -> np.ndarray:
+    """Run a .tflite model in ai-edge-litert, the whole batch in one invoke.
+
+    kernels: "reference" = OpResolverType.BUILTIN_REF (the "litert" integer semantics);
+             "default" = the interpreter's default optimized kernels.
+    x: (N, in_features) native input dtype. Returns (N, out_features) native output dtype.
+    """
+    from ai_edge_litert import interpreter as litert
+
+    resolvers = {
+        "reference": litert.OpResolverType.BUILTIN_REF,
+        "default": litert.OpResolverType.AUTO,
+    }
+    if kernels not in resolvers:
+        raise ValueError(f"kernels: expected one of {sorted(resolvers)}, found {kernels!r}")
+    interpreter = litert.Interpreter(
+        model_content=_model_bytes(model),
+        experimental_op_resolver_type=resolvers[kernels],
+        num_threads=1,
+    )
+    (inp,) = interpreter.get_input_details()
+    (out,) = interpreter.get_output_details()
+    x = _check_input(x, int(inp["shape"][-1]), np.dtype(inp["dtype"]), "litert")
+    if x.shape[0] == 0:
+        return np.empty((0, int(out["shape"][-1])), dtype=out["dtype"])
+    interpreter.resize_tensor_input(inp["index"], list(x.shape))
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(inp["index"], x)
+    interpreter.invoke()
+    return interpreter.get_tensor(out["index"]).copy()
+
+
+def run_tflm(model: ModelSource, x: np.ndarray) -> np.ndarray:
+    """Run a .tflite model in TensorFlow Lite Micro's C++ interpreter (the "tflm" semantics).
+
+    TFLM has a fixed batch of 1, so each row is one set_input / invoke / get_output.
+    x: (N, in_features) native input dtype. Returns (N, out_features) native output dtype.
+    """
+    from tflite_micro import runtime as tflm
+
+    interpreter = tflm.Interpreter.from_bytes(_model_bytes(model))
+    inp = interpreter.get_input_details(0)
+    out = interpreter.get_output_details(0)
+    in_shape = tuple(int(d) for d in inp["shape"])
+    if len(in_shape) != 2 or in_shape[0] != 1:
+        raise UserError(f"tflm: expected a model input of shape (1, features), found {in_shape}")
+    x = _check_input(x, in_shape[1], np.dtype(inp["dtype"]), "tflm")
+    y = np.empty((x.shape[0], int(out["shape"][-1])), dtype=out["dtype"])
+    rows = x[:, None, :]  # (N, 1, features): each row already has the model's input shape
+    set_input, invoke, get_output = interpreter.set_input, interpreter.invoke, interpreter.get_output
+    for i in range(x.shape[0]):
+        set_input(rows[i], 0)
+        invoke()
+        y[i] = get_output(0)[0]  # get_output returns a fresh (1, out_features) array
+    return y
+
+
+def run_onnxruntime(model: ModelSource, x: np.ndarray, optimize: bool = True) -> np.ndarray:
+    """Run an .onnx model in onnxruntime (CPU, one thread), the whole batch in one call.
+
+    optimize: False sets GraphOptimizationLevel.ORT_DISABLE_ALL (the graph exactly as stored).
+    x: (N, in_features) native input dtype. Returns (N, out_features) native output dtype.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    if not optimize:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(
+        _model_bytes(model), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    (inp,) = session.get_inputs()
+    dtypes = {"tensor(float)": np.float32, "tensor(int8)": np.int8, "tensor(uint8)": np.uint8}
+    if inp.type not in dtypes:
+        raise UserError(f"onnxruntime: unsupported input type {inp.type}, supported {list(dtypes)}")
+    features = inp.shape[-1]
+    if not isinstance(features, int):
+        raise UserError(f"onnxruntime: expected a static feature dimension, found {inp.shape}")
+    x = _check_input(x, features, np.dtype(dtypes[inp.type]), "onnxruntime")
+    (y,) = session.run(None, {inp.name: x})
+    return np.asarray(y)
