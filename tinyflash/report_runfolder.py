@@ -1,0 +1,154 @@
+"""What verify reads from a run folder: the manifest check, the artifacts, the inputs.
+
+The manifest (written by tinyflash.export, extended by codegen) lists every artifact with its
+sha256; `check_manifest` refuses any file whose bytes no longer match. Artifact kinds are the
+names the executors ask for (report_executors.Executor.artifact).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinyflash.errors import UserError
+
+__all__ = [
+    "ARTIFACT_KINDS",
+    "INT8_KINDS",
+    "Inputs",
+    "Tampered",
+    "artifact_paths",
+    "check_manifest",
+    "hostile_rows",
+    "load_manifest",
+    "make_inputs",
+]
+
+MANIFEST = "manifest.json"
+
+# kind -> file name in the run folder, used when the manifest does not name the file.
+ARTIFACT_KINDS: dict[str, str] = {
+    "keras": "model.keras",
+    "tflite_float": "model_float.tflite",
+    "tflite_int8": "model_int8.tflite",
+    "onnx_float": "model_float.onnx",
+    "onnx_int8": "model_int8.onnx",
+    "header_float": "model_float_model.h",
+    "header_int8": "model_int8_model.h",
+}
+INT8_KINDS = frozenset({"tflite_int8", "onnx_int8", "header_int8"})
+
+
+class Tampered(Exception):
+    """An artifact's bytes differ from the sha256 the manifest recorded."""
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_manifest(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / MANIFEST
+    if not run_dir.is_dir():
+        raise UserError(f"run folder not found: {run_dir}")
+    if not path.is_file():
+        raise UserError(
+            f"{path} not found: expected a run folder exported by `tinyflash run` "
+            "(or `tinyflash export`)"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts"), dict):
+        raise UserError(f"{path}: expected an object with an 'artifacts' table")
+    return manifest
+
+
+def _entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """artifact kind -> manifest entry (with at least "file" and "sha256")."""
+    return {k: v for k, v in manifest["artifacts"].items() if isinstance(v, dict)}
+
+
+def check_manifest(run_dir: Path, manifest: dict[str, Any]) -> int:
+    """Check every listed artifact's sha256; return how many were checked. Raises Tampered."""
+    checked = 0
+    for kind, entry in _entries(manifest).items():
+        name, expected = entry.get("file"), entry.get("sha256")
+        if not name or not expected:
+            continue
+        path = run_dir / name
+        if not path.is_file():
+            raise Tampered(f"artifact {kind} ({name}) is listed in {MANIFEST} but missing")
+        found = sha256_file(path)
+        if found != expected:
+            raise Tampered(
+                f"artifact {kind} ({name}) was modified after export: sha256 expected "
+                f"{expected} (from {MANIFEST}), found {found}; refusing to verify it"
+            )
+        checked += 1
+    return checked
+
+
+def artifact_paths(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Path]:
+    """kind -> path of every artifact kind, present or not (executors check existence)."""
+    entries = _entries(manifest)
+    return {
+        kind: run_dir / entries.get(kind, {}).get("file", default)
+        for kind, default in ARTIFACT_KINDS.items()
+    }
+
+
+def hostile_rows(n: int, features: int, seed: int) -> np.ndarray:
+    """(n, features) int8: all -128, all 127, a -128/127 checkerboard, its inverse, then random."""
+    extremes = [
+        np.full(features, -128),
+        np.full(features, 127),
+        np.where(np.arange(features) % 2 == 0, -128, 127),
+        np.where(np.arange(features) % 2 == 0, 127, -128),
+    ]
+    rng = np.random.default_rng(seed)
+    random = rng.integers(-128, 128, size=(max(n - len(extremes), 0), features))
+    rows = np.concatenate([np.stack(extremes), random])[:n]
+    return rows.astype(np.int8)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The same logical inputs in both domains.
+
+    as_float: (N, features) float32; as_int8: (N, features) int8 codes (input quantization).
+    labels: (n_test,) int64 for the first n_test rows; rows after them are hostile.
+    """
+
+    as_float: np.ndarray
+    as_int8: np.ndarray
+    labels: np.ndarray
+    n_test: int
+    quant: tuple[float, int]
+
+    @property
+    def n(self) -> int:
+        return len(self.as_float)
+
+
+def make_inputs(
+    images: np.ndarray, labels: np.ndarray, quant: tuple[float, int], hostile: int, seed: int
+) -> Inputs:
+    """images: (n_test, features) float32 pixels / 255. quant: the int8 input (scale, zp)."""
+    from tinyflash.runtime.quantize import dequantize, quantize
+
+    scale, zero_point = quant
+    bad = hostile_rows(hostile, images.shape[1], seed)
+    return Inputs(
+        as_float=np.concatenate([images, dequantize(bad, scale, zero_point)]).astype(np.float32),
+        as_int8=np.concatenate([quantize(images, scale, zero_point), bad]),
+        labels=np.asarray(labels, dtype=np.int64),
+        n_test=len(images),
+        quant=(float(scale), int(zero_point)),
+    )
