@@ -1,0 +1,59 @@
+"""Helpers shared by tests (not fixtures): writing real data into other file formats."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Encode a uint8 array as an IDX file: 00 00 08 ndim, big-endian dims, data."""
+    assert array.dtype == np.uint8
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.tobytes()
+
+
+def write_idx_folder(folder: Path, data, n_train: int, n_test: int, gz: bool) -> None:
+    arrays = {
+        "train-images-idx3-ubyte": data.x_train[:n_train],
+        "train-labels-idx1-ubyte": data.y_train[:n_train].astype(np.uint8),
+        "t10k-images-idx3-ubyte": data.x_test[:n_test],
+        "t10k-labels-idx1-ubyte": data.y_test[:n_test].astype(np.uint8),
+    }
+    for name, array in arrays.items():
+        raw = idx_bytes(np.ascontiguousarray(array))
+        if gz:
+            (folder / (name + ".gz")).write_bytes(gzip.compress(raw, mtime=0))
+        else:
+            (folder / name).write_bytes(raw)
+
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool; skip without it, but fail in CI, where .ci/run installs it."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} not found (.ci/run installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def require_path(path: str | Path, what: str) -> Path:
+    """A file or folder from a system package; skip without it, but fail in CI."""
+    p = Path(path)
+    if not p.exists():
+        message = f"{what} not found at {p} (.ci/run installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return p

@@ -1,0 +1,203 @@
+"""report.md and report.html from verify's result document (verify.json).
+
+Both hold the same sections: verdict, reproduce commands, executors, contracts, the parity
+matrix, accuracy per artifact, footprint per MCU target, latency, training figures. The HTML
+is one self-contained file (figures inline as base64 PNG, CSS inline, no script); the
+Markdown links the same figures, written beside it under report/.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib.metadata
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_reports", "render_markdown", "render_html", "sections"]
+
+# Figures the training stage leaves in the run folder, shown when present.
+TRAINING_FIGURES = {
+    "training_curves.png": "Training curves",
+    "confusion_matrix.png": "Confusion matrix (Keras float, test set)",
+    "misclassified.png": "Misclassified test digits",
+}
+VERSIONS = ("tinyflash", "numpy", "tensorflow-cpu", "keras", "ai-edge-litert", "tflite-micro",
+            "onnx", "onnxruntime", "tf2onnx")  # fmt: skip
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in VERSIONS:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
+    return str(v)
+
+
+def _footprint(run_dir: Path, doc: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Rows {target, flash_bytes, ram_bytes, ...} from footprint.json (codegen), if present."""
+    path = run_dir / "footprint.json"
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = data.get("targets", data) if isinstance(data, dict) else data
+    if isinstance(rows, dict):
+        rows = [{"target": k, **v} for k, v in rows.items() if isinstance(v, dict)]
+    return [r for r in rows if isinstance(r, dict)] or None
+
+
+def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The report's tables: (title, header, rows), shared by both renderers."""
+    ex = doc.get("executors", [])
+    out = []
+    out.append((
+        "Executors",
+        ["executor", "what", "contract", "status", "accuracy", "us/image", "reason"],
+        [[e["name"], e["label"], e.get("contract") or "-", e["status"], _fmt(e.get("accuracy")),
+          _fmt(e.get("us_per_image"), 1), e.get("reason", "")] for e in ex],
+    ))  # fmt: skip
+    out.append((
+        "Contracts",
+        ["contract", "promise", "executors that ran", "verdict"],
+        [[k, c["promise"], ", ".join(c["members"]) or "-", c["verdict"]]
+         for k, c in doc.get("contracts", {}).items()],
+    ))  # fmt: skip
+    out.append((
+        "Parity matrix (every pair of executors that ran)",
+        ["a", "b", "exact-match rate", "max difference", "argmax agreement", "first mismatch"],
+        [[p["a"], p["b"], _fmt(p["exact"]), f"{_fmt(p['max_diff'], 6)} {p['unit']}",
+          _fmt(p["argmax"]), _fmt(p["first_mismatch"])] for p in doc.get("pairs", [])],
+    ))  # fmt: skip
+    by_artifact: dict[str, list[str]] = {}
+    for e in ex:
+        if e["status"] == "ran":
+            by_artifact.setdefault(e["artifact"], []).append(f"{e['accuracy']:.4f} ({e['name']})")
+    out.append((
+        "Accuracy per artifact (test images)",
+        ["artifact", "accuracy per executor"],
+        [[k, ", ".join(v)] for k, v in by_artifact.items()],
+    ))  # fmt: skip
+    footprint = _footprint(run_dir, doc)
+    if footprint:
+        keys = list(dict.fromkeys(k for r in footprint for k in r))
+        out.append(("Footprint per MCU target", keys,
+                    [[_fmt(r.get(k)) for k in keys] for r in footprint]))  # fmt: skip
+    else:
+        out.append(("Footprint per MCU target", ["note"],
+                    [["not available: the run folder has no footprint.json (codegen)"]]))
+    ran = [e for e in ex if e["status"] == "ran"]
+    out.append((
+        "Latency per executor (whole run incl. loading, divided by rows)",
+        ["executor", "seconds", "us/image"],
+        [[e["name"], _fmt(e["seconds"], 3), _fmt(e["us_per_image"], 1)] for e in ran],
+    ))  # fmt: skip
+    out.append(("Versions", ["package", "version"], [[k, v] for k, v in _versions().items()]))
+    return out
+
+
+def commands(run_dir: Path, doc: dict[str, Any]) -> list[str]:
+    """The exact commands that reproduce this report."""
+    limit = doc.get("inputs", {}).get("test_images")
+    extra = "" if limit in (None, 10000) else f" --limit {limit}"
+    return [
+        f"tinyflash verify {run_dir}{extra}",
+        f"tinyflash run --out {run_dir} --from verify",
+        "tinyflash verify " + f"{run_dir} --require "
+        + ",".join(e["name"] for e in doc.get("executors", []) if e["status"] == "ran"),
+    ]
+
+
+def _figures(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, str, bytes]]:
+    """(file name, caption, PNG bytes) of every figure in the report."""
+    from tinyflash.report_plots import latency_png, parity_png
+
+    names = [e["name"] for e in doc.get("executors", []) if e["status"] == "ran"]
+    figs = []
+    if len(names) >= 2:
+        figs.append(("parity.png", "Parity matrix", parity_png(names, doc["pairs"])))
+    if names:
+        figs.append(("latency.png", "Latency per executor", latency_png(doc["executors"])))
+    for name, caption in TRAINING_FIGURES.items():
+        if (run_dir / name).is_file():
+            figs.append((name, caption, (run_dir / name).read_bytes()))
+    return figs
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    def cell(s: str) -> str:
+        return str(s).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
+    parts = [f"# tinyflash verify: {doc['verdict'].upper()}", "", doc.get("summary", ""), ""]
+    parts += [f"- FAIL: {f}" for f in doc["failures"]] + ([""] if doc["failures"] else [])
+    parts += ["## Reproduce", "", "```sh", *commands(run_dir, doc), "```", ""]
+    for title, header, rows in sections(run_dir, doc):
+        parts += [f"## {title}", "", _md_table(header, rows), ""]
+    parts += ["## Figures", ""] + [f"![{cap}](report/{name})" for name, cap in figures] + [""]
+    return "\n".join(parts)
+
+
+_CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:2px 8px;
+text-align:left;vertical-align:top}th{background:#f3f3f3}pre{background:#f6f6f6;padding:.6em}
+.pass{color:#060}.fail{color:#b00}figure{display:inline-block;margin:0 1em 1em 0}
+img{max-width:100%;border:1px solid #ddd}"""
+
+
+def render_html(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str, str, bytes]]) -> str:
+    e = html.escape
+    verdict = doc["verdict"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>tinyflash verify: {e(verdict)}</title><style>{_CSS}</style></head><body>",
+        f'<h1>tinyflash verify: <span class="{e(verdict)}">{e(verdict.upper())}</span></h1>',
+        f"<p>{e(doc.get('summary', ''))}</p>",
+    ]
+    if doc["failures"]:
+        parts.append('<ul class="fail">' + "".join(f"<li>{e(f)}</li>" for f in doc["failures"]))
+        parts.append("</ul>")
+    parts.append("<h2>Reproduce</h2><pre>" + e("\n".join(commands(run_dir, doc))) + "</pre>")
+    for title, header, rows in sections(run_dir, doc):
+        parts.append(f"<h2>{e(title)}</h2><table><tr>")
+        parts.append("".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
+        for r in rows:
+            parts.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>")
+        parts.append("</table>")
+    parts.append("<h2>Figures</h2>")
+    for _, caption, png in figures:
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f'<figure><img alt="{e(caption)}" src="data:image/png;base64,{data}">'
+                     f"<figcaption>{e(caption)}</figcaption></figure>")  # fmt: skip
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_reports(run_dir: Path, doc: dict[str, Any], *_unused: Any) -> tuple[Path, Path]:
+    """Write report.md (+ report/*.png) and the self-contained report.html; return both."""
+    from tinyflash.atomic import write_bytes, write_text
+
+    figures = _figures(run_dir, doc)
+    for name, _, png in figures:
+        write_bytes(run_dir / "report" / name, png)
+    md = write_text(
+        run_dir / "report.md", render_markdown(run_dir, doc, [(n, c) for n, c, _ in figures])
+    )
+    page = write_text(run_dir / "report.html", render_html(run_dir, doc, figures))
+    return md, page

@@ -1,0 +1,268 @@
+"""The executors `tinyflash verify` runs: one small adapter each, in an explicit registry.
+
+An executor turns one artifact of a run folder into outputs:
+
+    run(path, x) -> y
+        x: (N, features) in the artifact's native input dtype (int8 codes for int8 artifacts,
+           float32 pixels / 255 otherwise). y: (N, classes), native output dtype.
+    trace(path, x1) -> {tensor name: array}   (optional; x1 is one row, (1, features))
+        every intermediate tensor, in execution order, to find the first diverging layer.
+
+Each executor states what it needs (Python modules, command-line tools, an artifact kind) so
+`unavailable()` can say why it cannot run here; verify reports it as skipped with that
+reason and never leaves it out silently. The adapters only call the other stages' public
+functions (tinyflash.export.reference, tinyflash.runtime, tinyflash.firmware_c): they hold no
+arithmetic of their own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["EXECUTORS", "Executor", "unavailable"]
+
+RunFn = Callable[[Path, np.ndarray], np.ndarray]
+TraceFn = Callable[[Path, np.ndarray], dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Executor:
+    """One way of computing a model's outputs.
+
+    name: the id used by --require and in verify.json; label: the report's column title.
+    artifact: the artifact kind it runs (see tinyflash.verify.ARTIFACT_KINDS).
+    contract: the CONTRACTS group it must agree with bit-exactly / within tolerance, or None.
+    modules / tools: importable modules and executables it needs.
+    max_rows: run at most this many inputs (emulators are slow), None for all.
+    """
+
+    name: str
+    label: str
+    artifact: str
+    contract: str | None
+    modules: tuple[str, ...]
+    run: RunFn
+    trace: TraceFn | None = None
+    tools: tuple[str, ...] = ()
+    max_rows: int | None = None
+
+
+def unavailable(executor: Executor, artifact: Path | None) -> str | None:
+    """Why `executor` cannot run on this machine for this run folder, or None if it can."""
+    for module in executor.modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            return f"Python module {module} is not installed"
+    for tool in executor.tools:
+        if shutil.which(tool) is None:
+            return f"tool {tool} not found on PATH"
+    if artifact is None or not artifact.is_file():
+        return f"artifact {executor.artifact} is missing from the run folder"
+    return None
+
+
+# ---- adapters ---------------------------------------------------------------------------
+
+
+def _keras(path: Path, x: np.ndarray) -> np.ndarray:
+    import keras
+
+    model = keras.saving.load_model(path, compile=False)
+    return np.asarray(model.predict(x, batch_size=1024, verbose=0), dtype=np.float32)
+
+
+def _litert(kernels: str) -> RunFn:
+    def run(path: Path, x: np.ndarray) -> np.ndarray:
+        from tinyflash.export.reference import run_litert
+
+        return run_litert(path, x, kernels=kernels)  # type: ignore[arg-type]
+
+    return run
+
+
+def _tflm(path: Path, x: np.ndarray) -> np.ndarray:
+    from tinyflash.export.reference import run_tflm
+
+    return run_tflm(path, x)
+
+
+def _onnxruntime(path: Path, x: np.ndarray) -> np.ndarray:
+    from tinyflash.export.reference import run_onnxruntime
+
+    return run_onnxruntime(path, x, optimize=True)
+
+
+def _interpreter(rounding: str) -> tuple[RunFn, TraceFn]:
+    def load(path: Path):  # type: ignore[no-untyped-def]
+        from tinyflash.runtime import load as load_model
+
+        return load_model(path, rounding=rounding)
+
+    def run(path: Path, x: np.ndarray) -> np.ndarray:
+        return np.asarray(load(path)(x))
+
+    def trace(path: Path, x1: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: np.asarray(v) for name, v in load(path).trace(x1).items()}
+
+    return run, trace
+
+
+def _litert_trace(path: Path, x1: np.ndarray) -> dict[str, np.ndarray]:
+    """Every tensor ai-edge-litert's reference kernels computed for one row, by tensor name."""
+    from ai_edge_litert import interpreter as litert
+
+    it = litert.Interpreter(
+        model_path=str(path),
+        experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF,
+        experimental_preserve_all_tensors=True,
+    )
+    it.allocate_tensors()
+    it.set_tensor(it.get_input_details()[0]["index"], x1)
+    it.invoke()
+    names = {d["index"]: d["name"] for d in it.get_tensor_details()}
+    outputs = [i for op in it._get_ops_details() for i in op["outputs"]]
+    return {names[i]: it.get_tensor(i).copy() for i in outputs}
+
+
+def _tflm_trace(path: Path, x1: np.ndarray) -> dict[str, np.ndarray]:
+    """Every tensor TFLM computed for one row (kPreserveAllTensors), by tensor name."""
+    from ai_edge_litert import interpreter as litert
+    from tflite_micro import runtime as tflm
+
+    names_from = litert.Interpreter(model_path=str(path))  # only reads names and op order
+    names = {d["index"]: d["name"] for d in names_from.get_tensor_details()}
+    outputs = [i for op in names_from._get_ops_details() for i in op["outputs"]]
+    it = tflm.Interpreter.from_bytes(
+        path.read_bytes(), intrepreter_config=tflm.InterpreterConfig.kPreserveAllTensors
+    )
+    it.set_input(x1, 0)
+    it.invoke()
+    return {names[i]: np.asarray(it.GetTensor(i, 0)["tensor_data"]).copy() for i in outputs}
+
+
+def _firmware(function: str) -> RunFn:
+    """tinyflash.firmware_c.<function>(header, x) -> y: the generated C, compiled and run."""
+
+    def run(path: Path, x: np.ndarray) -> np.ndarray:
+        module = importlib.import_module("tinyflash.firmware_c.runner")
+        return np.asarray(getattr(module, function)(path, x))
+
+    return run
+
+
+_py_float, _py_float_trace = _interpreter("litert")
+_py_tflm, _py_tflm_trace = _interpreter("tflm")
+_py_litert, _py_litert_trace = _interpreter("litert")
+
+_EXPORT = ("tinyflash.export.reference",)
+_RUNTIME = ("tinyflash.runtime.interpreter",)
+_FIRMWARE = ("tinyflash.firmware_c.runner",)
+
+# Explicit, in report column order: float executors, then the int8 ones by contract.
+EXECUTORS: tuple[Executor, ...] = (
+    Executor("keras", "Keras float", "keras", "float", ("keras",), _keras),
+    Executor(
+        "litert-float", "TFLite float (reference kernels)", "tflite_float", "float",
+        _EXPORT + ("ai_edge_litert",), _litert("reference"),
+    ),
+    Executor("ort-float", "ONNX float (onnxruntime)", "onnx_float", "float",
+             _EXPORT + ("onnxruntime",), _onnxruntime),
+    Executor("py-float", "Python interpreter float (TFLite)", "tflite_float", "float",
+             _RUNTIME, _py_float, _py_float_trace),
+    Executor("py-onnx-float", "Python interpreter float (ONNX)", "onnx_float", "float",
+             _RUNTIME, _py_float, _py_float_trace),
+    Executor("c-host-float", "C header on the host (float)", "header_float", "float",
+             _FIRMWARE, _firmware("run_host"), tools=("gcc",)),
+    Executor(
+        "tflm", "TFLite Micro (tflite-micro)", "tflite_int8", "tflm",
+        _EXPORT + ("tflite_micro", "ai_edge_litert"), _tflm, _tflm_trace,
+    ),
+    Executor("py-int8-tflm", "Python interpreter int8 (tflm rounding)", "tflite_int8", "tflm",
+             _RUNTIME, _py_tflm, _py_tflm_trace),
+    Executor("c-host-int8", "C header on the host (int8)", "header_int8", "tflm",
+             _FIRMWARE, _firmware("run_host"), tools=("gcc",)),
+    Executor(
+        "c-m4-int8", "C header on emulated Cortex-M4 (int8)", "header_int8", "tflm",
+        _FIRMWARE, _firmware("run_cortex_m"),
+        tools=("arm-none-eabi-gcc", "qemu-system-arm"), max_rows=None,
+    ),
+    Executor(
+        "litert-int8-ref", "TFLite int8 (reference kernels)", "tflite_int8", "litert",
+        _EXPORT + ("ai_edge_litert",), _litert("reference"), _litert_trace,
+    ),
+    Executor("py-int8-litert", "Python interpreter int8 (litert rounding)", "tflite_int8",
+             "litert", _RUNTIME, _py_litert, _py_litert_trace),
+    Executor("py-onnx-int8", "Python interpreter int8 (ONNX)", "onnx_int8", "litert",
+             _RUNTIME, _py_litert, _py_litert_trace),
+    Executor("litert-int8", "TFLite int8 (default kernels)", "tflite_int8", None,
+             _EXPORT + ("ai_edge_litert",), _litert("default")),
+    Executor("ort-int8", "ONNX int8 (onnxruntime)", "onnx_int8", None,
+             _EXPORT + ("onnxruntime",), _onnxruntime),
+)  # fmt: skip
+
+
+# When an executor has no trace, the Python interpreter of its contract stands in for it.
+STAND_INS = {"tflm": "py-int8-tflm", "litert": "py-int8-litert", "float": "py-float"}
+
+
+def _tracer(ex: Executor) -> Executor | None:
+    if ex.trace is not None:
+        return ex
+    stand_in = STAND_INS.get(ex.contract or "")
+    return next((e for e in EXECUTORS if e.name == stand_in and e.trace is not None), None)
+
+
+def first_divergence(
+    a: Executor, b: Executor, path_a: Path, path_b: Path, x_a: np.ndarray, x_b: np.ndarray,
+    tolerance: float,
+) -> dict[str, object]:  # fmt: skip
+    """Trace one input through both executors; name the first tensor that differs.
+
+    x_a / x_b: (1, features), the row in each executor's native input dtype. Tensors are
+    matched by name, in the execution order of `a`'s trace; a difference counts when it
+    exceeds `tolerance` (0 for int8 codes). Returns {"layer": name or None, "layer_text"}.
+    """
+    ta, tb = _tracer(a), _tracer(b)
+    if ta is None or tb is None:
+        who = a.name if ta is None else b.name
+        return {"layer": None, "layer_text": f"no trace: {who} exposes no intermediate tensors"}
+    if ta.name == tb.name:
+        return {
+            "layer": None,
+            "layer_text": f"no trace: {a.name} and {b.name} have no traces of their own and "
+            f"share the stand-in {ta.name}, so the difference is in their own code",
+        }
+    try:
+        trace_a = ta.trace(path_a, x_a)  # type: ignore[misc]
+        trace_b = tb.trace(path_b, x_b)  # type: ignore[misc]
+    except Exception as exc:  # noqa: BLE001 - a failed trace must not hide the violation
+        return {"layer": None, "layer_text": f"tracing failed: {type(exc).__name__}: {exc}"}
+    via = "" if (ta, tb) == (a, b) else f" (traced with {ta.name} vs {tb.name})"
+    common = [name for name in trace_a if name in trace_b]
+    for name in common:
+        va = np.asarray(trace_a[name], dtype=np.float64).ravel()
+        vb = np.asarray(trace_b[name], dtype=np.float64).ravel()
+        if va.shape != vb.shape:
+            return {"layer": name, "layer_text": f"first diverging tensor: {name} "
+                    f"(shapes {va.shape} vs {vb.shape}){via}"}  # fmt: skip
+        diff = np.abs(va - vb)
+        if diff.max(initial=0.0) > tolerance:
+            return {
+                "layer": name,
+                "layer_text": f"first diverging tensor: {name} (max difference "
+                f"{diff.max():g}, at element {int(diff.argmax())}){via}",
+            }
+    if not common:
+        return {"layer": None, "layer_text": f"traces share no tensor names{via}"}
+    return {"layer": None, "layer_text": f"all {len(common)} traced tensors agree{via}: the "
+            "difference is in an executor without a trace"}  # fmt: skip

@@ -1,0 +1,264 @@
+"""`tinyflash verify RUN_DIR`: run every executor available here and prove the copies agree.
+
+Order of work (each step refuses to go on if the one before failed):
+  1. the manifest: every artifact's sha256 must match (a tampered or swapped file is refused);
+  2. the inputs: the 10,000 test images, plus hostile rows (random int8 codes, extremes),
+     the same logical inputs for every executor (int8 codes for int8 artifacts, their
+     dequantized float32 values for float ones);
+  3. every executor in report_executors.EXECUTORS: ran, skipped (with the reason) or error;
+  4. the parity matrix over all pairs, and the contracts (report_parity.CONTRACTS); a broken
+     contract names the first disagreeing input, the pair, and the first diverging layer;
+  5. verify.json, report.md and report.html in the run folder.
+
+Exit status: 0 all contracts hold; 3 verification failed (tampered artifact, broken contract,
+executor error, or a --require'd executor skipped); 2 user error (no run folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from tinyflash.errors import UserError
+
+__all__ = ["add_arguments", "run", "verify", "VerificationFailed", "EXIT_FAILED"]
+
+EXIT_FAILED = 3
+HOSTILE_ROWS = 256  # 4 extremes + 252 random int8 rows
+SEED = 20240606
+
+
+class VerificationFailed(AssertionError):
+    """Verification ran and found a problem: the message names it (the CLI exits 3)."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path, help="run folder (with manifest.json)")
+    parser.add_argument(
+        "--require",
+        default="",
+        metavar="EXEC,...",
+        help="executors that must run here: a skip becomes a failure ('all' for every one)",
+    )
+    parser.add_argument(
+        "--only", default="", metavar="EXEC,...", help="run only these executors"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, metavar="N", help="use only the first N test images"
+    )
+    parser.add_argument(
+        "--hostile", type=int, default=HOSTILE_ROWS, metavar="N", help="hostile input rows"
+    )
+    parser.add_argument(
+        "--no-report", action="store_true", help="write verify.json only (no report.md/html)"
+    )
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    result = verify(
+        args.run_dir,
+        require=_names(args.require),
+        only=_names(args.only) or None,
+        limit=args.limit,
+        hostile=args.hostile,
+        report=not args.no_report,
+        progress=console,
+    )
+    for line in result["failures"]:
+        console.print(f"[bold red]FAIL[/] {line}", highlight=False)
+    verdict = "[bold green]PASS[/]" if result["verdict"] == "pass" else "[bold red]FAIL[/]"
+    console.print(f"verify {verdict}: {result['summary']}", highlight=False)
+    return 0 if result["verdict"] == "pass" else EXIT_FAILED
+
+
+def verify(
+    run_dir: str | Path,
+    *,
+    require: tuple[str, ...] = (),
+    only: tuple[str, ...] | None = None,
+    limit: int | None = None,
+    hostile: int = HOSTILE_ROWS,
+    report: bool = True,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Verify a run folder; return the verify.json document (also written into the folder).
+
+    require: executor names that must run ("all": every one); only: run just these.
+    limit: first N test images only (quick checks); hostile: number of hostile rows.
+    progress: a rich Console for progress lines, or None for silence.
+    A tampered artifact stops before anything runs: verdict "fail", and the failure names the
+    file, the expected and the found sha256.
+    """
+    import numpy as np
+
+    from tinyflash import __version__
+    from tinyflash import report_executors as rx
+    from tinyflash import report_parity as rp
+    from tinyflash import report_runfolder as rf
+    from tinyflash.atomic import write_json
+
+    run_dir = Path(run_dir)
+    manifest = rf.load_manifest(run_dir)
+    known = {e.name for e in rx.EXECUTORS}
+    for name in (require if require != ("all",) else ()) + (only or ()):
+        if name not in known:
+            raise UserError(f"unknown executor {name!r}; known: {', '.join(sorted(known))}")
+    doc: dict[str, Any] = {
+        "tinyflash": __version__,
+        "run_dir": str(run_dir),
+        "verdict": "fail",
+        "failures": [],
+        "executors": [],
+        "pairs": [],
+        "violations": [],
+    }
+    say = (lambda text: progress.print(text, highlight=False)) if progress else (lambda t: None)
+    try:
+        doc["manifest"] = {"checked": rf.check_manifest(run_dir, manifest), "ok": True}
+    except rf.Tampered as exc:
+        doc["manifest"] = {"ok": False, "error": str(exc)}
+        doc["failures"].append(str(exc))
+        doc["summary"] = "manifest check failed; nothing was run"
+        write_json(run_dir / "verify.json", doc)
+        return doc
+    say(f"manifest: {doc['manifest']['checked']} artifacts match their sha256")
+
+    paths = rf.artifact_paths(run_dir, manifest)
+    inputs = _inputs(run_dir, manifest, paths, limit, hostile)
+    doc["inputs"] = {"test_images": inputs.n_test, "hostile": inputs.n - inputs.n_test,
+                     "seed": SEED, "input_quant": list(inputs.quant)}  # fmt: skip
+    out_quant = _output_quant(manifest, paths)
+
+    outputs: dict[str, rp.Outputs] = {}
+    ran: dict[str, rx.Executor] = {}
+    for ex in rx.EXECUTORS:
+        entry: dict[str, Any] = {"name": ex.name, "label": ex.label, "artifact": ex.artifact,
+                                 "contract": ex.contract}  # fmt: skip
+        doc["executors"].append(entry)
+        reason = "not selected (--only)" if only and ex.name not in only else None
+        reason = reason or rx.unavailable(ex, paths.get(ex.artifact))
+        if reason:
+            entry.update(status="skipped", reason=reason)
+            say(f"  skip  {ex.name:16} {reason}")
+            if ex.name in require or (require == ("all",) and not only):
+                doc["failures"].append(f"required executor {ex.name} was skipped: {reason}")
+            continue
+        int8 = ex.artifact in rf.INT8_KINDS
+        x = inputs.as_int8 if int8 else inputs.as_float
+        start = time.perf_counter()
+        try:
+            y = np.asarray(ex.run(paths[ex.artifact], x))
+        except Exception as exc:  # noqa: BLE001 - reported as this executor's error
+            entry.update(status="error", reason=f"{type(exc).__name__}: {exc}")
+            doc["failures"].append(f"executor {ex.name} failed: {type(exc).__name__}: {exc}")
+            say(f"  error {ex.name:16} {type(exc).__name__}: {exc}")
+            continue
+        seconds = time.perf_counter() - start
+        quant = out_quant if y.dtype == np.int8 else None
+        outputs[ex.name] = rp.Outputs(y, quant)
+        ran[ex.name] = ex
+        accuracy = float((y[: inputs.n_test].argmax(1) == inputs.labels).mean())
+        entry.update(status="ran", accuracy=accuracy, seconds=round(seconds, 4),
+                     us_per_image=round(1e6 * seconds / max(inputs.n, 1), 2))  # fmt: skip
+        say(f"  ran   {ex.name:16} accuracy {accuracy:.4f}  {seconds:7.2f} s")
+
+    pairs = rp.parity_matrix(outputs)
+    doc["pairs"] = [p.to_json() for p in pairs]
+    violations = rp.check_contracts(pairs, {n: e.contract for n, e in ran.items()})
+    for v in violations:
+        where = _divergence(v, ran, paths, inputs)
+        doc["violations"].append({**v.to_json(), **where})
+        kind = "test image" if v.row < inputs.n_test else "hostile input"
+        index = v.row if v.row < inputs.n_test else v.row - inputs.n_test
+        doc["failures"].append(
+            f"contract {v.contract} broken: {v.a} vs {v.b} disagree first on {kind} {index} "
+            f"(row {v.row}; max difference {v.max_diff:g} {v.unit}); {where['layer_text']}"
+        )
+    doc["contracts"] = _contract_verdicts(ran, violations)
+    doc["verdict"] = "fail" if doc["failures"] else "pass"
+    n_ran = len(ran)
+    n_skip = sum(e["status"] == "skipped" for e in doc["executors"])
+    doc["summary"] = (f"{n_ran} executors ran, {n_skip} skipped, {len(violations)} broken "
+                      f"contract pairs, on {inputs.n_test} test images + "
+                      f"{inputs.n - inputs.n_test} hostile inputs")  # fmt: skip
+    write_json(run_dir / "verify.json", doc)
+    if report:
+        from tinyflash.report import write_reports
+
+        write_reports(run_dir, doc, outputs, inputs)
+    return doc
+
+
+def _divergence(v, ran, paths, inputs) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The first layer where the two executors of violation `v` diverge on its row."""
+    from tinyflash import report_executors as rx
+    from tinyflash import report_parity as rp
+    from tinyflash import report_runfolder as rf
+
+    a, b = ran[v.a], ran[v.b]
+
+    def row(ex: rx.Executor):  # type: ignore[no-untyped-def]
+        x = inputs.as_int8 if ex.artifact in rf.INT8_KINDS else inputs.as_float
+        return x[v.row : v.row + 1]
+
+    tolerance = rp.CONTRACTS[v.contract][1]
+    return rx.first_divergence(
+        a, b, paths[a.artifact], paths[b.artifact], row(a), row(b), tolerance
+    )
+
+
+def _contract_verdicts(ran, violations) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """contract -> {"promise", "members" that ran, "verdict": pass | fail | not checked}."""
+    from tinyflash.report_parity import CONTRACTS
+
+    verdicts = {}
+    for name, (promise, _) in CONTRACTS.items():
+        members = [n for n, e in ran.items() if e.contract == name]
+        broken = any(v.contract == name for v in violations)
+        verdict = "fail" if broken else "pass" if len(members) >= 2 else "not checked"
+        verdicts[name] = {"promise": promise, "members": members, "verdict": verdict}
+    return verdicts
+
+
+def _inputs(run_dir: Path, manifest: dict[str, Any], paths: dict[str, Path],
+            limit: int | None, hostile: int):  # type: ignore[no-untyped-def]
+    """The test images of the run's data set (pixels / 255) plus hostile rows."""
+    from tinyflash import report_runfolder as rf
+    from tinyflash.train.data import load_mnist
+    from tinyflash.train.model import preprocess
+
+    data = load_mnist(manifest.get("data_path"), allow_download=False)
+    images, labels = data.x_test, data.y_test
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return rf.make_inputs(preprocess(images), labels, _input_quant(manifest, paths), hostile, SEED)
+
+
+def _tensor_quant(manifest: dict[str, Any], paths: dict[str, Path], which: str) -> tuple[float, int]:
+    """(scale, zero_point) of the int8 model's input or output tensor."""
+    q = manifest.get("quantization", {}).get(which)
+    if q:
+        return float(q["scale"]), int(q["zero_point"])
+    from ai_edge_litert import interpreter as litert
+
+    it = litert.Interpreter(model_path=str(paths["tflite_int8"]))
+    details = it.get_input_details() if which == "input" else it.get_output_details()
+    scale, zero_point = details[0]["quantization"]
+    return float(scale), int(zero_point)
+
+
+def _input_quant(manifest: dict[str, Any], paths: dict[str, Path]) -> tuple[float, int]:
+    return _tensor_quant(manifest, paths, "input")
+
+
+def _output_quant(manifest: dict[str, Any], paths: dict[str, Path]) -> tuple[float, int]:
+    return _tensor_quant(manifest, paths, "output")

@@ -1,0 +1,158 @@
+"""Train the MLP and write the run folder.
+
+Run folder contents (each written atomically):
+    model.keras     the trained Keras model (zip entries with fixed timestamps: reproducible)
+    config.toml     the resolved training configuration
+    history.json    per-epoch loss / accuracy (and validation) curves
+    metrics.json    test loss and accuracy, per-class accuracy, confusion matrix, data source
+    training_curves.png, confusion_matrix.png, misclassified.png
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinyflash import atomic
+from tinyflash.train.config import TrainConfig, to_toml
+from tinyflash.train.data import Dataset
+from tinyflash.train.model import build_model, preprocess
+
+__all__ = ["train", "confusion_matrix", "seed_everything"]
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: no wall clock in artifacts
+
+
+def seed_everything(seed: int) -> None:
+    """Python, numpy and TensorFlow seeds, and deterministic TensorFlow ops."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """(classes, classes) int64 counts: row = true class, column = predicted class."""
+    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm
+
+
+def _reproducible_zip(raw: bytes) -> bytes:
+    """Rewrite a zip with fixed timestamps and sorted entries (Keras stamps the wall clock)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in sorted(src.namelist()):
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, src.read(name))
+    return out.getvalue()
+
+
+def save_model(model: Any, path: Path) -> None:
+    """Save a Keras model atomically and byte-reproducibly."""
+
+    def write(tmp: Path) -> None:
+        keras_tmp = tmp.with_name(tmp.name + ".keras")
+        try:
+            model.save(keras_tmp)
+            tmp.write_bytes(_reproducible_zip(keras_tmp.read_bytes()))
+        finally:
+            keras_tmp.unlink(missing_ok=True)
+
+    atomic.write_with(path, write)
+
+
+def train(
+    config: TrainConfig,
+    data: Dataset,
+    run_dir: str | os.PathLike[str],
+    *,
+    log: Callable[[str], None] = print,
+    verbose: int | str = "auto",
+    plots: bool = True,
+) -> dict[str, Any]:
+    """Train `config` on `data`, write the run folder, return the test metrics."""
+    import keras
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    seed_everything(config.seed)
+
+    x_train, y_train = data.x_train, data.y_train
+    if config.train_limit:
+        x_train, y_train = x_train[: config.train_limit], y_train[: config.train_limit]
+    x = preprocess(x_train)  # (N, 784) float32 in [0, 1]
+    y = keras.utils.to_categorical(y_train, data.num_classes)  # (N, classes) one-hot
+    x_test = preprocess(data.x_test)
+
+    model = build_model(config, data.num_classes)
+    callbacks = []
+    if config.early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=config.patience, restore_best_weights=True
+            )
+        )
+    start = time.perf_counter()
+    history = model.fit(
+        x, y,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        validation_split=config.validation_split,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=verbose,
+    )  # fmt: skip
+    train_seconds = time.perf_counter() - start
+
+    probabilities = model.predict(x_test, batch_size=1024, verbose=0)
+    predicted = probabilities.argmax(axis=1)
+    y_test_1h = keras.utils.to_categorical(data.y_test, data.num_classes)
+    test_loss, test_acc = model.evaluate(x_test, y_test_1h, batch_size=1024, verbose=0)
+    cm = confusion_matrix(data.y_test, predicted, data.num_classes)
+    per_class = (np.diag(cm) / np.maximum(cm.sum(axis=1), 1)).round(6)
+
+    curves = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    metrics = {
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_acc),
+        "test_accuracy_from_argmax": float(np.mean(predicted == data.y_test)),
+        "per_class_accuracy": dict(zip(data.class_names, per_class.tolist(), strict=True)),
+        "confusion_matrix": cm.tolist(),
+        "class_names": list(data.class_names),
+        "epochs_run": len(curves.get("loss", [])),
+        "train_images": int(len(x)),
+        "train_seconds": round(train_seconds, 2),
+        "parameters": int(model.count_params()),
+        "data_source": data.source,
+    }
+
+    save_model(model, run_dir / "model.keras")
+    atomic.write_text(run_dir / "config.toml", to_toml(config))
+    atomic.write_json(run_dir / "history.json", curves)
+    atomic.write_json(run_dir / "metrics.json", metrics)
+    if plots:
+        from tinyflash.train import plots as plotting
+
+        plotting.write_all(run_dir, curves, cm, data, probabilities)
+    log(
+        f"trained {config.preset} {'-'.join(map(str, [784, *config.hidden, data.num_classes]))} "
+        f"({config.activation}, {config.optimizer}) in {train_seconds:.1f} s, "
+        f"{metrics['epochs_run']} epochs: test accuracy {test_acc:.4f}"
+    )
+    return metrics
+
+
+def load_metrics(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    return json.loads((Path(run_dir) / "metrics.json").read_text())
