@@ -155,7 +155,8 @@ def render_markdown(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str,
 
 _CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:2px 8px;
-text-align:left;vertical-align:top}th{background:#f3f3f3}pre{background:#f6f6f6;padding:.6em}
+text-align:left;vertical-align:top}th{background:#f3f3f3}
+pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap;word-break:break-all}
 .pass{color:#060}.fail{color:#b00}figure{display:inline-block;margin:0 1em 1em 0}
 img{max-width:100%;border:1px solid #ddd}"""
 
@@ -174,17 +175,18 @@ def render_html(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str, str
         parts.append('<ul class="fail">' + "".join(f"<li>{e(f)}</li>" for f in doc["failures"]))
         parts.append("</ul>")
     parts.append("<h2>Reproduce</h2><pre>" + e("\n".join(commands(run_dir, doc))) + "</pre>")
-    for title, header, rows in sections(run_dir, doc):
+    for k, (title, header, rows) in enumerate(sections(run_dir, doc)):
+        if k == 2:  # figures after the executors and contracts, before the long tables
+            parts.append("<h2>Figures</h2>")
+            for _, caption, png in figures:
+                data = base64.b64encode(png).decode("ascii")
+                parts.append(f'<figure><img alt="{e(caption)}" src="data:image/png;base64,'
+                             f'{data}"><figcaption>{e(caption)}</figcaption></figure>')  # fmt: skip
         parts.append(f"<h2>{e(title)}</h2><table><tr>")
         parts.append("".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
         for r in rows:
             parts.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>")
         parts.append("</table>")
-    parts.append("<h2>Figures</h2>")
-    for _, caption, png in figures:
-        data = base64.b64encode(png).decode("ascii")
-        parts.append(f'<figure><img alt="{e(caption)}" src="data:image/png;base64,{data}">'
-                     f"<figcaption>{e(caption)}</figcaption></figure>")  # fmt: skip
     parts.append("</body></html>\n")
     return "\n".join(parts)
 

@@ -104,7 +104,7 @@ def _onnxruntime(path: Path, x: np.ndarray) -> np.ndarray:
 
 def _interpreter(rounding: str) -> tuple[RunFn, TraceFn]:
     def load(path: Path):  # type: ignore[no-untyped-def]
-        from tinyflash.runtime import load as load_model
+        from tinyflash.runtime.interpreter import load as load_model
 
         return load_model(path, rounding=rounding)
 
@@ -165,7 +165,8 @@ _py_tflm, _py_tflm_trace = _interpreter("tflm")
 _py_litert, _py_litert_trace = _interpreter("litert")
 
 _EXPORT = ("tinyflash.export.reference",)
-_RUNTIME = ("tinyflash.runtime.interpreter",)
+_RUNTIME = ("tinyflash.runtime.interpreter", "tinyflash.runtime.tflite")
+_RUNTIME_ONNX = ("tinyflash.runtime.interpreter", "tinyflash.runtime.onnx")
 _FIRMWARE = ("tinyflash.firmware_c.runner",)
 
 # Explicit, in report column order: float executors, then the int8 ones by contract.
@@ -180,7 +181,7 @@ EXECUTORS: tuple[Executor, ...] = (
     Executor("py-float", "Python interpreter float (TFLite)", "tflite_float", "float",
              _RUNTIME, _py_float, _py_float_trace),
     Executor("py-onnx-float", "Python interpreter float (ONNX)", "onnx_float", "float",
-             _RUNTIME, _py_float, _py_float_trace),
+             _RUNTIME_ONNX, _py_float, _py_float_trace),
     Executor("c-host-float", "C header on the host (float)", "header_float", "float",
              _FIRMWARE, _firmware("run_host"), tools=("gcc",)),
     Executor(
@@ -203,7 +204,7 @@ EXECUTORS: tuple[Executor, ...] = (
     Executor("py-int8-litert", "Python interpreter int8 (litert rounding)", "tflite_int8",
              "litert", _RUNTIME, _py_litert, _py_litert_trace),
     Executor("py-onnx-int8", "Python interpreter int8 (ONNX)", "onnx_int8", "litert",
-             _RUNTIME, _py_litert, _py_litert_trace),
+             _RUNTIME_ONNX, _py_litert, _py_litert_trace),
     Executor("litert-int8", "TFLite int8 (default kernels)", "tflite_int8", None,
              _EXPORT + ("ai_edge_litert",), _litert("default")),
     Executor("ort-int8", "ONNX int8 (onnxruntime)", "onnx_int8", None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import pickle
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,3 +70,91 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Converted:
         files[f"onnx_{kind}"] = folder / f"model_{kind}.onnx"
         files[f"onnx_{kind}"].write_bytes(proto.SerializeToString())
     return Converted(folder, x_test, y_test, files)
+
+
+class Browser:
+    """Headless Chromium driven through chromedriver's W3C WebDriver HTTP API (stdlib only)."""
+
+    ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--window-size=1280,2400"]  # fmt: skip
+
+    def __init__(self, profile: Path) -> None:
+        self.profile = profile
+
+    def __enter__(self) -> Browser:
+        import socket
+        import subprocess
+        import time
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.base = f"http://127.0.0.1:{port}"
+        self.driver = subprocess.Popen(
+            ["chromedriver", f"--port={port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self._call("GET", "/status")
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.driver.poll() is not None:
+                    self.driver.kill()
+                    raise
+                time.sleep(0.05)
+        options = {"binary": shutil.which("chromium"),
+                   "args": [*self.ARGS, f"--user-data-dir={self.profile}"]}  # fmt: skip
+        caps = {"browserName": "chrome", "goog:chromeOptions": options,
+                "goog:loggingPrefs": {"browser": "ALL"}}  # fmt: skip
+        reply = self._call("POST", "/session", {"capabilities": {"alwaysMatch": caps}})
+        self.session = f"/session/{reply['sessionId']}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._call("DELETE", self.session)
+        finally:
+            self.driver.terminate()
+            self.driver.wait(timeout=10)
+
+    def _call(self, method: str, path: str, body: object = None):  # type: ignore[no-untyped-def]
+        import json
+        import urllib.request
+
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return json.loads(reply.read())["value"]
+
+    def open(self, page: Path) -> list[str]:
+        """Load a file; return the console messages of level SEVERE (errors) it produced."""
+        self._call("POST", f"{self.session}/url", {"url": page.resolve().as_uri()})
+        log = self._call("POST", f"{self.session}/se/log", {"type": "browser"})
+        return [entry["message"] for entry in log if entry["level"] == "SEVERE"]
+
+    def title(self) -> str:
+        return self._call("GET", f"{self.session}/title")
+
+    def screenshot(self) -> bytes:
+        import base64
+
+        return base64.b64decode(self._call("GET", f"{self.session}/screenshot"))
+
+
+@pytest.fixture()
+def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A headless Chromium; missing tools skip locally and fail in CI (CI=true)."""
+    import os
+
+    missing = [t for t in ("chromium", "chromedriver") if shutil.which(t) is None]
+    if missing:
+        message = f"{', '.join(missing)} not installed (Debian: chromium chromium-driver)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with Browser(tmp_path / "chromium-profile") as b:
+        yield b

@@ -19,11 +19,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture()
-def run_folder(converted, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    from tests_verify_support import MNIST_PKL  # noqa: F401
-
-    run = tmp_path / "run"
+def _make_run(converted, run: Path) -> Path:  # type: ignore[no-untyped-def]
     run.mkdir()
     artifacts = {}
     for kind, path in converted.files.items():
@@ -31,3 +27,74 @@ def run_folder(converted, tmp_path: Path) -> Path:  # type: ignore[no-untyped-de
         artifacts[kind] = {"file": path.name, "sha256": _sha(path)}
     (run / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
     return run
+
+
+@pytest.fixture()
+def run_folder(converted, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    return _make_run(converted, tmp_path / "run")
+
+
+@pytest.fixture(scope="module")
+def verified(converted, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A run folder verified once: (folder, verify.json document)."""
+    run = _make_run(converted, tmp_path_factory.mktemp("verified") / "run")
+    return run, verify(run, limit=LIMIT, hostile=32)
+
+
+def test_verify_passes_on_a_real_run_folder(verified) -> None:  # type: ignore[no-untyped-def]
+    run_folder, doc = verified
+    assert doc["verdict"] == "pass", doc["failures"]
+    status = {e["name"]: e["status"] for e in doc["executors"]}
+    assert status["tflm"] == status["litert-int8-ref"] == status["keras"] == "ran"
+    for e in doc["executors"]:  # skipped ones say why
+        assert e["status"] == "ran" or e["reason"], e
+    assert doc["contracts"]["float"]["verdict"] == "pass"
+    assert json.loads((run_folder / "verify.json").read_text())["verdict"] == "pass"
+    assert (run_folder / "report.md").read_text().startswith("# tinyflash verify: PASS")
+    assert "data:image/png;base64," in (run_folder / "report.html").read_text()
+
+
+def test_tampered_artifact_is_refused_before_anything_runs(run_folder: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = run_folder / "model_int8.tflite"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert main(["verify", str(run_folder), "--limit", "10"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "artifact tflite_int8 (model_int8.tflite) was modified after export" in err
+    assert _sha(path) in err
+    assert not (run_folder / "report.html").exists()
+
+
+def test_swapped_model_file_is_refused(run_folder: Path) -> None:
+    shutil.copy(run_folder / "model_float.tflite", run_folder / "model_int8.tflite")
+    doc = verify(run_folder, limit=10)
+    assert doc["verdict"] == "fail" and doc["executors"] == []
+    assert "model_int8.tflite) was modified after export" in doc["failures"][0]
+
+
+def test_require_turns_a_skip_into_a_failure(run_folder: Path) -> None:
+    (run_folder / "model_int8.onnx").unlink()
+    manifest = json.loads((run_folder / "manifest.json").read_text())
+    del manifest["artifacts"]["onnx_int8"]
+    (run_folder / "manifest.json").write_text(json.dumps(manifest))
+    doc = verify(run_folder, only=("ort-int8", "tflm"), require=("ort-int8",), limit=20)
+    assert doc["verdict"] == "fail"
+    assert doc["failures"] == [
+        "required executor ort-int8 was skipped: artifact onnx_int8 is missing from the run folder"
+    ]
+
+
+def test_report_html_renders_in_headless_chromium(verified, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run_folder, _ = verified
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!DOCTYPE html><title>x</title><script>console.error('boom')</script>")
+    # the console check can fail: a page that logs an error is caught
+    assert any("boom" in m for m in browser.open(bad))
+    assert browser.open(run_folder / "report.html") == []
+    assert browser.title() == "tinyflash verify: pass"
+    png = browser.screenshot()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    shot = run_folder / "report_screenshot.png"
+    shot.write_bytes(png)
+    print(f"screenshot: {shot}")
