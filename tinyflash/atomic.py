@@ -14,7 +14,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_bytes", "write_text", "write_json", "write_with"]
+__all__ = ["ensure_writable_dir", "write_bytes", "write_text", "write_json", "write_with"]
+
+
+def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
+    """Create `path` if needed and check a file can be written in it, before any slow work."""
+    from tinyflash.errors import UserError
+
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UserError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+    return folder
 
 
 def write_with(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> Path:

@@ -43,7 +43,10 @@ class Stages:
 def stage_train(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
     from tinyflash.train.cli import resolve_config
 
-    config = resolve_config(args)  # validate flags before the slow imports
+    from tinyflash.atomic import ensure_writable_dir
+
+    config = resolve_config(args)  # validate flags and the output folder before slow work
+    ensure_writable_dir(args.out)
     result: dict[str, Any] = {}
 
     def data() -> str:

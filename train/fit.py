@@ -47,6 +47,25 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     return cm
 
 
+def _renumber_shared_ids(obj: Any, ids: dict[int, int] | None = None) -> Any:
+    """Keras writes id(object) (a memory address) as shared_object_id: number them 0, 1, ...
+
+    The same address keeps the same number, so objects shared between layers stay shared.
+    """
+    ids = {} if ids is None else ids
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if k == "shared_object_id" and isinstance(v, int):
+                out[k] = ids.setdefault(v, len(ids))
+            else:
+                out[k] = _renumber_shared_ids(v, ids)
+        return out
+    if isinstance(obj, list):
+        return [_renumber_shared_ids(v, ids) for v in obj]
+    return obj
+
+
 def _reproducible_zip(raw: bytes) -> bytes:
     """Rewrite a zip with fixed timestamps and sorted entries (Keras stamps the wall clock)."""
     out = io.BytesIO()
@@ -55,7 +74,14 @@ def _reproducible_zip(raw: bytes) -> bytes:
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(name))
+            content = src.read(name)
+            if name == "metadata.json":  # {"keras_version": ..., "date_saved": <wall clock>}
+                meta = json.loads(content)
+                meta.pop("date_saved", None)
+                content = json.dumps(meta, sort_keys=True).encode()
+            elif name == "config.json":
+                content = json.dumps(_renumber_shared_ids(json.loads(content))).encode()
+            dst.writestr(info, content)
     return out.getvalue()
 
 
@@ -96,6 +122,7 @@ def train(
     y = keras.utils.to_categorical(y_train, data.num_classes)  # (N, classes) one-hot
     x_test = preprocess(data.x_test)
 
+    keras.backend.clear_session()  # fresh name counters: "adam", not "adam_3", in the file
     model = build_model(config, data.num_classes)
     callbacks = []
     if config.early_stopping:

@@ -33,13 +33,13 @@ def preprocess(images: np.ndarray) -> np.ndarray:
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
     import keras
 
-    lr = config.learning_rate
+    lr, name = config.learning_rate, config.optimizer
     return {
-        "sgd": lambda: keras.optimizers.SGD(learning_rate=lr, momentum=config.momentum),
-        "adam": lambda: keras.optimizers.Adam(learning_rate=lr),
-        "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate=lr),
-        "adagrad": lambda: keras.optimizers.Adagrad(learning_rate=lr),
-        "adadelta": lambda: keras.optimizers.Adadelta(learning_rate=lr),
+        "sgd": lambda: keras.optimizers.SGD(learning_rate=lr, momentum=config.momentum, name=name),
+        "adam": lambda: keras.optimizers.Adam(learning_rate=lr, name=name),
+        "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate=lr, name=name),
+        "adagrad": lambda: keras.optimizers.Adagrad(learning_rate=lr, name=name),
+        "adadelta": lambda: keras.optimizers.Adadelta(learning_rate=lr, name=name),
     }[config.optimizer]()
 
 

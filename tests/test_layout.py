@@ -1,0 +1,65 @@
+"""Packaging: one `tinyflash` distribution, no top-level `train`/`runtime`/..., light imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MAPPED = {"tinyflash": "tinyflash", "train": "tinyflash.train", "export": "tinyflash.export",
+          "runtime": "tinyflash.runtime", "firmware_c": "tinyflash.firmware_c"}  # fmt: skip
+
+
+def _python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_every_python_folder_is_listed_in_pyproject():
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(setuptools["packages"])
+    found = set()
+    for folder, name in MAPPED.items():
+        assert setuptools["package-dir"][name] == folder
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((name, *rel)))
+    assert found <= listed, f"add to pyproject [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def test_stage_folders_are_not_top_level_modules(tmp_path):
+    result = _python(
+        "import importlib.util as u; print([m for m in ('train','export','runtime','firmware_c')"
+        " if u.find_spec(m)])",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_cli_and_package_import_without_tensorflow(tmp_path):
+    code = (
+        "import sys, tinyflash, tinyflash.cli; tinyflash.cli.build_parser();"
+        "print(sorted(m for m in ('tensorflow','keras','onnx','onnxruntime','ai_edge_litert') if m in sys.modules))"
+    )
+    result = _python(code, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_wheel_holds_only_the_tinyflash_package(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = tmp_path.glob("tinyflash-*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"tinyflash"}
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "tinyflash/train/data.py" in names and "tinyflash/runtime/graph.py" in names
