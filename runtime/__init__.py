@@ -1,16 +1,30 @@
 """Pure-numpy interpreter for the .tflite and .onnx files tinyflash exports.
 
 Imports numpy and the standard library only (a test checks `sys.modules`).
+
+    import tinyflash.runtime as rt
+    model = rt.load("model_int8.tflite", rounding="tflm")   # or "litert"
+    y = model(x)                 # (N, 784) -> (N, 10)
+    model.trace(x)               # every intermediate tensor by name
+    print(model.summary())
+    params = rt.prepare(model.graph, "tflm")   # per-op constants (frozen dataclasses), for codegen
+
+Integer semantics: see fixedpoint.py (rounding modes) and ops/ (one kernel per operator).
 """
 
 from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
 from tinyflash.runtime.graph import Graph, Operator, Quantization, Tensor
+from tinyflash.runtime.interpreter import Model, TensorInfo, load, prepare
 
 __all__ = [
     "Graph",
+    "Model",
     "ModelFormatError",
     "Operator",
     "Quantization",
     "Tensor",
+    "TensorInfo",
     "UnsupportedOperatorError",
+    "load",
+    "prepare",
 ]

@@ -1,0 +1,42 @@
+"""Operator kernels: one module per operator, listed explicitly in the registries below.
+
+Each module has `prepare(graph, op, rounding) -> params` (every quantization constant, once, at
+load) and `run(params, *input_values) -> output` (a pure function of numpy arrays, batched over
+axis 0). The params objects are frozen dataclasses, public for the C generator.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from tinyflash.runtime.ops import (
+    dequantize,
+    fully_connected,
+    logistic,
+    quantize,
+    relu,
+    reshape,
+    softmax,
+    tanh,
+)
+
+__all__ = ["Kernel", "TFLITE_KERNELS"]
+
+
+class Kernel(NamedTuple):
+    prepare: Any  # (Graph, Operator, rounding) -> params
+    run: Any  # (params, *inputs) -> output array
+
+
+TFLITE_KERNELS: dict[str, Kernel] = {
+    "FULLY_CONNECTED": Kernel(fully_connected.prepare, fully_connected.run),
+    "SOFTMAX": Kernel(softmax.prepare, softmax.run),
+    "LOGISTIC": Kernel(logistic.prepare, logistic.run),
+    "TANH": Kernel(tanh.prepare, tanh.run),
+    "RELU": Kernel(relu.prepare, relu.run),
+    "RELU6": Kernel(relu.prepare, relu.run),
+    "RELU_N1_TO_1": Kernel(relu.prepare, relu.run),
+    "QUANTIZE": Kernel(quantize.prepare, quantize.run),
+    "DEQUANTIZE": Kernel(dequantize.prepare, dequantize.run),
+    "RESHAPE": Kernel(reshape.prepare, reshape.run),
+}

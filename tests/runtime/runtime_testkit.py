@@ -119,3 +119,43 @@ def run_tflm(model: bytes, x: np.ndarray) -> np.ndarray:
         it.invoke()
         rows.append(it.get_output(0)[0].copy())
     return np.stack(rows)
+
+
+def to_per_tensor(model: bytes) -> bytes:
+    """Rewrite every per-channel int8 weight tensor of a .tflite file as per-tensor.
+
+    TF 2.21 only emits per-channel weights. For each FULLY_CONNECTED weight with scales s[o]:
+    S = max(s), W'[o] = round(W[o] * s[o] / S), bias'[o] = round(bias[o] * s[o] / S) (bias
+    scale in_scale * S). The result is an honest per-tensor model of (nearly) the same function.
+    """
+    m = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    sub = m.subgraphs[0]
+    fc = [i for i, c in enumerate(m.operatorCodes)
+          if max(c.builtinCode, c.deprecatedBuiltinCode) == schema.BuiltinOperator.FULLY_CONNECTED]
+    for op in sub.operators:
+        if op.opcodeIndex not in fc:
+            continue
+        w = sub.tensors[op.inputs[1]]
+        scales = np.asarray(w.quantization.scale, np.float64)
+        if len(scales) == 1:
+            continue
+        big = float(np.float32(scales.max()))
+        ratio = scales / big
+        wbuf = m.buffers[w.buffer]
+        wdata = np.asarray(wbuf.data, np.uint8).view(np.int8).reshape(w.shape).astype(np.float64)
+        requantized = np.clip(np.round(wdata * ratio[:, None]), -127, 127).astype(np.int8)
+        wbuf.data = requantized.reshape(-1).view(np.uint8).tolist()
+        w.quantization.scale = [big]
+        w.quantization.zeroPoint = [0]
+        w.quantization.quantizedDimension = 0
+        if len(op.inputs) > 2 and op.inputs[2] >= 0:
+            b = sub.tensors[op.inputs[2]]
+            bbuf = m.buffers[b.buffer]
+            bdata = np.asarray(bbuf.data, np.uint8).view(np.int32).astype(np.float64)
+            bbuf.data = np.round(bdata * ratio).astype(np.int32).view(np.uint8).tolist()
+            in_scale = np.float32(sub.tensors[op.inputs[0]].quantization.scale[0])
+            b.quantization.scale = [float(in_scale * np.float32(big))]
+            b.quantization.zeroPoint = [0]
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())

@@ -1,0 +1,176 @@
+"""The interpreter: load a file, prepare every operator once, run batches through the kernels.
+
+    model = load("model.tflite")              # or .onnx, or the file's bytes
+    y = model(x)                              # x: (N, features) -> y: (N, classes)
+    tensors = model.trace(x)                  # every tensor by name, for parity debugging
+    print(model.summary())
+
+Input: the model's native dtype (int8 for a full-integer model, float32 otherwise); a float32
+input to an int8 model is quantized first with the input tensor's scale / zero point
+(tinyflash.runtime.quantize, TFLite's rounding).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tinyflash.errors import UserError
+from tinyflash.runtime.errors import UnsupportedOperatorError
+from tinyflash.runtime.fixedpoint import ROUNDINGS
+from tinyflash.runtime.graph import Graph
+from tinyflash.runtime.quantize import quantize
+
+__all__ = ["Model", "TensorInfo", "kernels_for", "load", "prepare"]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A graph input/output: name, per-row shape (without batch), dtype, quantization."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float | None
+    zero_point: int | None
+
+
+def kernels_for(graph: Graph) -> dict:
+    if graph.format == "onnx":
+        from tinyflash.runtime.onnx_ops import ONNX_KERNELS
+
+        return ONNX_KERNELS
+    from tinyflash.runtime.ops import TFLITE_KERNELS
+
+    return TFLITE_KERNELS
+
+
+def prepare(graph: Graph, rounding: str = "tflm") -> list:
+    """Compute every operator's constants once: a list of params, one per graph.operators entry.
+
+    rounding: "tflm" (gemmlowp double rounding) or "litert" (single rounding); see fixedpoint.
+    Raises UnsupportedOperatorError for an unknown op, ModelFormatError for inconsistent tensors.
+    """
+    if rounding not in ROUNDINGS:
+        raise UserError(f"rounding: expected one of {list(ROUNDINGS)}, found {rounding!r}")
+    kernels = kernels_for(graph)
+    params = []
+    for op in graph.operators:
+        if op.op not in kernels:
+            raise UnsupportedOperatorError(
+                f"{op.name or op.op}: operator {op.op} not supported; supported: {sorted(kernels)}"
+            )
+        params.append(kernels[op.op].prepare(graph, op, rounding))
+    return params
+
+
+def load(source: str | os.PathLike | bytes, rounding: str = "tflm") -> Model:
+    """Read a .tflite or .onnx file (path or bytes), validate and prepare it."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise UserError(f"{path}: no such model file")
+        data = path.read_bytes()
+    if len(data) >= 8 and data[4:8] == b"TFL3":
+        from tinyflash.runtime.tflite import read_tflite
+
+        graph = read_tflite(data)
+    else:
+        from tinyflash.runtime.onnx import read_onnx
+
+        graph = read_onnx(data)
+    return Model(graph, rounding)
+
+
+def _info(graph: Graph, index: int) -> TensorInfo:
+    t = graph.tensors[index]
+    q = t.quant
+    return TensorInfo(
+        name=t.name,
+        shape=tuple(t.shape[1:]),
+        dtype=t.dtype,
+        scale=None if q is None else float(q.scale[0]),
+        zero_point=None if q is None else int(q.zero_point[0]),
+    )
+
+
+class Model:
+    """A prepared graph: call it on a batch, trace it, summarise it."""
+
+    def __init__(self, graph: Graph, rounding: str = "tflm"):
+        if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+            raise UnsupportedOperatorError(
+                f"expected one graph input and one output, found {len(graph.inputs)} and "
+                f"{len(graph.outputs)}"
+            )
+        self.graph = graph
+        self.rounding = rounding
+        self.params = prepare(graph, rounding)
+        self._kernels = kernels_for(graph)
+        self.input = _info(graph, graph.inputs[0])
+        self.output = _info(graph, graph.outputs[0])
+
+    def _check_input(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        features = self.input.shape
+        if x.ndim != 1 + len(features) or tuple(x.shape[1:]) != features:
+            raise UserError(f"input: expected shape (N, {', '.join(map(str, features))}), "
+                            f"found {x.shape}")
+        want = np.dtype(self.input.dtype)
+        if x.dtype == want:
+            return x
+        if want != np.float32 and x.dtype.kind == "f" and self.input.scale is not None:
+            return quantize(x.astype(np.float32), self.input.scale, self.input.zero_point,
+                            self.input.dtype)
+        raise UserError(f"input: expected dtype {want.name} (or float32 pixels to quantize), "
+                        f"found {x.dtype.name}")
+
+    def _run(self, x: np.ndarray) -> dict[int, np.ndarray]:
+        g = self.graph
+        values: dict[int, np.ndarray] = {g.inputs[0]: self._check_input(x)}
+        for op, p in zip(g.operators, self.params, strict=True):
+            args = [values[i] if i in values else g.tensors[i].data for i in op.inputs if i != -1]
+            values[op.outputs[0]] = self._kernels[op.op].run(p, *args)
+        return values
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, *input.shape) -> (N, *output.shape) in the output tensor's dtype."""
+        return self._run(x)[self.graph.outputs[0]]
+
+    def trace(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Every activation tensor (graph input included), by tensor name, in execution order."""
+        values = self._run(x)
+        return {self.graph.tensors[i].name: v for i, v in values.items()}
+
+    def summary(self) -> str:
+        """Ops with their input/output shapes and quantization, and constant byte sizes."""
+        g = self.graph
+        lines = [f"{g.format} model, sha256 {g.sha256[:16]}..., rounding {self.rounding}"]
+        total = 0
+        for k, op in enumerate(g.operators):
+            lines.append(f"  [{k}] {op.op} {dict(op.options) if op.options else ''}".rstrip())
+            for role, idx in [("in", i) for i in op.inputs if i != -1] + [
+                ("out", i) for i in op.outputs
+            ]:
+                t = g.tensors[idx]
+                nbytes = 0 if t.data is None else t.data.nbytes
+                total += nbytes
+                q = ""
+                if t.quant is not None:
+                    kind = f"per-channel({t.quant.scale.size}, axis {t.quant.axis})" \
+                        if t.quant.per_channel else \
+                        f"scale={t.quant.scale[0]:.6g} zp={t.quant.zero_point[0]}"
+                    q = f" q:{kind}"
+                const = f" const {nbytes} B" if t.data is not None else ""
+                lines.append(f"      {role:3} {t.name} {list(t.shape)} {t.dtype}{q}{const}")
+        lines.append(f"  constants: {total} bytes; input {self.input}; output {self.output}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<tinyflash.runtime.Model {self.graph.format} {len(self.graph.operators)} ops>"
+

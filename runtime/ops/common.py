@@ -1,0 +1,74 @@
+"""Helpers shared by the kernels' prepare steps: checked access to an operator's tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
+from tinyflash.runtime.graph import Graph, Operator, Tensor
+from tinyflash.runtime.quantize import round_half_away_from_zero
+
+__all__ = ["activation_range", "arity", "const", "per_tensor", "require", "tensor"]
+
+
+def require(cond: bool, op: Operator, message: str, unsupported: bool = False) -> None:
+    """Raise ModelFormatError (or UnsupportedOperatorError) naming the operator unless cond."""
+    if not cond:
+        cls = UnsupportedOperatorError if unsupported else ModelFormatError
+        raise cls(f"{op.name or op.op}: {message}")
+
+
+def arity(op: Operator, n_in: tuple[int, ...], n_out: int = 1) -> None:
+    require(len(op.inputs) in n_in, op, f"expected {n_in} inputs, found {len(op.inputs)}")
+    require(len(op.outputs) == n_out, op, f"expected {n_out} outputs, found {len(op.outputs)}")
+
+
+def tensor(graph: Graph, op: Operator, slot: int, role: str, dtypes: tuple[str, ...]) -> Tensor:
+    """The tensor in input slot `slot` (or output slot -1 - slot), dtype-checked."""
+    index = op.inputs[slot] if slot >= 0 else op.outputs[-1 - slot]
+    require(index != -1, op, f"{role}: required tensor is absent")
+    t = graph.tensors[index]
+    require(
+        t.dtype in dtypes, op, f"{role} {t.name!r}: dtype {t.dtype}, supported: {list(dtypes)}",
+        unsupported=True,
+    )
+    return t
+
+
+def const(op: Operator, t: Tensor, role: str) -> np.ndarray:
+    require(t.data is not None, op, f"{role} {t.name!r} must be a constant", unsupported=True)
+    return t.data
+
+
+def per_tensor(op: Operator, t: Tensor, role: str) -> tuple[float, int]:
+    """(scale, zero_point) of a per-tensor quantized tensor."""
+    require(t.quant is not None, op, f"{role} {t.name!r} has no quantization parameters")
+    require(
+        t.quant.scale.size == 1, op,
+        f"{role} {t.name!r}: expected per-tensor quantization, found {t.quant.scale.size} scales",
+        unsupported=True,
+    )
+    return float(t.quant.scale[0]), int(t.quant.zero_point[0])
+
+
+def activation_range(fused: str, scale: float, zero_point: int, dtype: str) -> tuple[int, int]:
+    """TFLite CalculateActivationRangeQuantized: clamp bounds of a fused activation, quantizing
+    0, 6, -1, 1 with round-half-away(f / scale) in float32, intersected with the dtype range."""
+    info = np.iinfo(dtype)
+
+    def q(f: float) -> int:
+        return zero_point + int(round_half_away_from_zero(np.float32(f) / np.float32(scale)))
+
+    lo, hi = int(info.min), int(info.max)
+    if fused == "RELU":
+        return max(lo, q(0.0)), hi
+    if fused == "RELU6":
+        return max(lo, q(0.0)), min(hi, q(6.0))
+    if fused == "RELU_N1_TO_1":
+        return max(lo, q(-1.0)), min(hi, q(1.0))
+    assert fused == "NONE", fused
+    return lo, hi
+
+
+FLOAT_RANGES = {"NONE": (-np.inf, np.inf), "RELU": (0.0, np.inf), "RELU6": (0.0, 6.0),
+                "RELU_N1_TO_1": (-1.0, 1.0)}

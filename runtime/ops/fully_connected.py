@@ -1,0 +1,136 @@
+"""FULLY_CONNECTED: y = act(x @ W.T + b), int8 (per-tensor or per-channel weights) and float32.
+
+int8 (TFLite reference_integer_ops::FullyConnected[PerChannel]):
+    acc[n, o] = sum_i (x[n, i] - input_zp) * W[o, i] + bias[o]                 exact int32
+    y[n, o]   = clamp(output_zp + MBQM(acc, multiplier[o], shift[o]), act_min, act_max)
+MBQM = fixedpoint.multiply_by_quantized_multiplier in the chosen rounding mode. The sum runs as
+one float64 BLAS matmul: every product and partial sum is an integer of magnitude at most
+in_features * 255 * 128 (< 2^31 for in_features < 65536, checked in prepare), far below 2^53,
+so float64 represents each exactly and the result equals the int32 accumulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinyflash.runtime import fixedpoint
+from tinyflash.runtime.graph import Graph, Operator
+from tinyflash.runtime.ops.common import (
+    FLOAT_RANGES, activation_range, arity, const, per_tensor, require, tensor,
+)
+
+__all__ = ["FullyConnectedFloat", "FullyConnectedInt8", "prepare", "run"]
+
+
+@dataclass(frozen=True, eq=False)
+class FullyConnectedInt8:
+    """Prepared int8 FULLY_CONNECTED.
+
+    weights: (out_features, in_features) int8, symmetric (zero point 0); scale per-tensor or
+        per-channel on axis 0. bias: (out_features,) int32 (zeros if the file has none), scale
+        input_scale * weight_scale[o]. multipliers / shifts: (out_features,) int32, the
+        requantization input_scale * weight_scale[o] / output_scale = m * 2^(shift - 31)
+        (identical entries when per-tensor). act_min / act_max: fused activation clamp (int8).
+    """
+
+    weights: np.ndarray
+    bias: np.ndarray
+    input_zero_point: int
+    output_zero_point: int
+    multipliers: np.ndarray
+    shifts: np.ndarray
+    act_min: int
+    act_max: int
+    fused_activation: str
+    per_channel: bool
+    rounding: str
+    weights_t64: np.ndarray = field(repr=False)  # (in_features, out_features) float64 copy
+
+
+@dataclass(frozen=True, eq=False)
+class FullyConnectedFloat:
+    """Prepared float32 FULLY_CONNECTED: weights (out, in) float32, bias (out,) float32."""
+
+    weights: np.ndarray
+    bias: np.ndarray
+    act_min: float
+    act_max: float
+    fused_activation: str
+    weights_t64: np.ndarray = field(repr=False)
+
+
+def prepare(graph: Graph, op: Operator, rounding: str):
+    arity(op, (2, 3))
+    x = tensor(graph, op, 0, "input", ("int8", "float32"))
+    w = tensor(graph, op, 1, "weights", (x.dtype,))
+    y = tensor(graph, op, -1, "output", (x.dtype,))
+    weights = const(op, w, "weights")
+    require(weights.ndim == 2, op, f"weights must be 2-D (out, in), found shape {weights.shape}")
+    out_f, in_f = weights.shape
+    require(x.shape[-1] == in_f if x.shape else False, op,
+            f"input shape {x.shape} does not end in the weights' in_features {in_f}")
+    require(op.options.get("keep_num_dims", False) is False or len(x.shape) == 2, op,
+            "keep_num_dims with a non 2-D input is not supported", unsupported=True)
+    fused = op.options.get("fused_activation", "NONE")
+    has_bias = len(op.inputs) == 3 and op.inputs[2] != -1
+    if x.dtype == "float32":
+        bias = np.zeros(out_f, np.float32)
+        if has_bias:
+            b = tensor(graph, op, 2, "bias", ("float32",))
+            bias = const(op, b, "bias")
+            require(bias.shape == (out_f,), op, f"bias shape {bias.shape}, expected ({out_f},)")
+        lo, hi = FLOAT_RANGES[fused]
+        return FullyConnectedFloat(weights, bias, lo, hi, fused, weights.astype(np.float64).T.copy())
+    in_scale, in_zp = per_tensor(op, x, "input")
+    out_scale, out_zp = per_tensor(op, y, "output")
+    require(w.quant is not None, op, f"weights {w.name!r} are not quantized")
+    w_scale = w.quant.scale.astype(np.float64)
+    require(bool(np.all(w.quant.zero_point == 0)), op, "weights must be symmetric (zero point 0)",
+            unsupported=True)
+    require(w.quant.axis in (None, 0), op, f"weights quantized on axis {w.quant.axis}, expected 0",
+            unsupported=True)
+    require(in_f < 65536, op, f"in_features {in_f} too large for exact int32 accumulation")
+    bias = np.zeros(out_f, np.int32)
+    if has_bias:
+        b = tensor(graph, op, 2, "bias", ("int32",))
+        bias = const(op, b, "bias")
+        require(bias.shape == (out_f,), op, f"bias shape {bias.shape}, expected ({out_f},)")
+    scales = np.broadcast_to(w_scale, (out_f,))
+    pairs = [
+        fixedpoint.quantize_multiplier(float(in_scale) * float(s) / float(out_scale), rounding)
+        for s in scales
+    ]
+    act_min, act_max = activation_range(fused, out_scale, out_zp, "int8")
+    return FullyConnectedInt8(
+        weights=weights,
+        bias=bias,
+        input_zero_point=in_zp,
+        output_zero_point=out_zp,
+        multipliers=np.array([m for m, _ in pairs], np.int32),
+        shifts=np.array([s for _, s in pairs], np.int32),
+        act_min=act_min,
+        act_max=act_max,
+        fused_activation=fused,
+        per_channel=w.quant.axis is not None,
+        rounding=rounding,
+        weights_t64=weights.astype(np.float64).T.copy(),
+    )
+
+
+def run(p, x: np.ndarray, *_constants) -> np.ndarray:
+    """x: (N, in_features) int8 or float32 -> (N, out_features) of the same dtype."""
+    x2 = x.reshape(-1, p.weights_t64.shape[0])
+    if isinstance(p, FullyConnectedFloat):
+        # float32, summed in input order like the reference kernel's `total += x * w` loop, so
+        # results match TFLite's reference kernels to the last bit or nearly (no BLAS reorder).
+        x32, w32 = x2.astype(np.float32), p.weights.T.astype(np.float32)
+        acc = np.zeros((x32.shape[0], w32.shape[1]), np.float32)
+        for i in range(w32.shape[0]):
+            acc += x32[:, i : i + 1] * w32[i]
+        return np.clip(acc + p.bias, p.act_min, p.act_max).astype(np.float32)
+    centered = x2.astype(np.float64) - p.input_zero_point
+    acc = (centered @ p.weights_t64).astype(np.int64) + p.bias.astype(np.int64)
+    scaled = fixedpoint.multiply_by_quantized_multiplier(acc, p.multipliers, p.shifts, p.rounding)
+    return np.clip(scaled + p.output_zero_point, p.act_min, p.act_max).astype(np.int8)

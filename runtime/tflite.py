@@ -1,0 +1,248 @@
+"""Read a .tflite file into a validated `Graph`.
+
+Reader: our own bounds-checked FlatBuffers reader (`flatbuffer.py`), not the `flatbuffers`
+package with generated accessors: the runtime depends on numpy only, and generated accessors do
+no bounds checking, so a truncated or hostile file would surface as IndexError / struct.error or
+garbage. Here every offset, vector length, index, dtype, shape and quantization array is checked
+while the file is walked, and anything wrong raises `ModelFormatError` naming the tensor or
+operator. Schema: tensorflow/compiler/mlir/lite/schema/schema.fbs (field numbers below).
+
+Scope: one subgraph; builtin operators only (custom ops raise UnsupportedOperatorError);
+dense tensors of float32/int8/uint8/int16/int32/int64; constant data inside the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+
+from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
+from tinyflash.runtime.flatbuffer import Buffer, Table
+from tinyflash.runtime.graph import Graph, Operator, Quantization, Tensor
+
+__all__ = ["BUILTIN_OPERATORS", "read_tflite"]
+
+# schema.fbs enum TensorType -> numpy dtype name (the subset we execute).
+TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 7: "int16", 9: "int8"}
+# schema.fbs enum BuiltinOperator (the subset we know by name; others are reported by number).
+BUILTIN_OPERATORS = {6: "DEQUANTIZE", 9: "FULLY_CONNECTED", 14: "LOGISTIC", 19: "RELU",
+                     20: "RELU_N1_TO_1", 21: "RELU6", 22: "RESHAPE", 25: "SOFTMAX", 28: "TANH",
+                     114: "QUANTIZE"}
+FUSED_ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
+_OPTIONS_FULLY_CONNECTED, _OPTIONS_SOFTMAX, _OPTIONS_RESHAPE = 8, 9, 17
+
+
+def read_tflite(data: bytes) -> Graph:
+    """.tflite bytes -> validated Graph (format "tflite"). Raises ModelFormatError."""
+    if len(data) < 8:
+        raise ModelFormatError(f"not a .tflite file: {len(data)} bytes is shorter than a header")
+    if data[4:8] != b"TFL3":
+        raise ModelFormatError(
+            f"not a .tflite file: expected file identifier b'TFL3' at bytes 4..8, found {data[4:8]!r}"
+        )
+    buf = Buffer(data)
+    model = buf.root("model")
+    version = model.scalar(0, "u32", 0, "version")
+    if version != 3:
+        raise ModelFormatError(f"model.version: expected schema version 3, found {version}")
+    opcodes = [_opcode(t) for t in model.tables(1, "operator_codes")]
+    subgraphs = model.tables(2, "subgraphs")
+    if len(subgraphs) != 1:
+        raise ModelFormatError(f"model: expected exactly 1 subgraph, found {len(subgraphs)}")
+    buffers = [_buffer(buf, t) for t in model.tables(4, "buffers")]
+    sub = subgraphs[0]
+    tensors = tuple(
+        _tensor(t, i, buffers) for i, t in enumerate(sub.tables(0, "tensors"))
+    )
+    n = len(tensors)
+    inputs = _indices(sub.array(1, "inputs", "i32"), n, "subgraph 0 inputs", allow_absent=False)
+    outputs = _indices(sub.array(2, "outputs", "i32"), n, "subgraph 0 outputs", allow_absent=False)
+    operators = tuple(
+        _operator(t, i, opcodes, tensors) for i, t in enumerate(sub.tables(3, "operators"))
+    )
+    _check_dataflow(tensors, operators, inputs, outputs)
+    description = model.string(3, "description") or ""
+    return Graph(
+        format="tflite",
+        sha256=hashlib.sha256(data).hexdigest(),
+        tensors=tensors,
+        operators=operators,
+        inputs=inputs,
+        outputs=outputs,
+        metadata={"description": description, "subgraph": sub.string(4, "name") or ""},
+    )
+
+
+def _opcode(t: Table) -> str | int:
+    """OperatorCode -> builtin name, or the numeric code if we do not know it."""
+    deprecated = t.scalar(0, "i8", 0, "deprecated_builtin_code")
+    code = max(t.scalar(3, "i32", 0, "builtin_code"), deprecated)
+    if code == 32:  # CUSTOM
+        return f"CUSTOM:{t.string(1, 'custom_code') or '?'}"
+    return BUILTIN_OPERATORS.get(code, code)
+
+
+def _buffer(buf: Buffer, t: Table) -> bytes:
+    data = t.array(0, "data", "u8")
+    offset = t.scalar(1, "u64", 0, "offset")
+    size = t.scalar(2, "u64", 0, "size")
+    if offset > 1:  # data stored after the flatbuffer (models over 2 GB)
+        buf.check(offset, size, t.where)
+        return buf.data[offset : offset + size]
+    return b"" if data is None else data.tobytes()
+
+
+def _indices(arr, n: int, where: str, allow_absent: bool) -> tuple[int, ...]:
+    if arr is None:
+        return ()
+    out = tuple(int(i) for i in arr)
+    for i in out:
+        if not (0 <= i < n or (allow_absent and i == -1)):
+            raise ModelFormatError(f"{where}: tensor index {i} out of range [0, {n})")
+    return out
+
+
+def _tensor(t: Table, index: int, buffers: list[bytes]) -> Tensor:
+    name = t.string(3, "name") or f"tensor{index}"
+    where = f"tensor {index} ({name})"
+    t.where = where
+    type_code = t.scalar(1, "i8", 0, "type")
+    if type_code not in TENSOR_TYPES:
+        raise ModelFormatError(
+            f"{where}: unsupported tensor type {type_code}; supported: "
+            f"{sorted(TENSOR_TYPES.values())}"
+        )
+    dtype = TENSOR_TYPES[type_code]
+    shape_arr = t.array(0, "shape", "i32")
+    shape = () if shape_arr is None else tuple(int(d) for d in shape_arr)
+    if any(d < 0 for d in shape):
+        raise ModelFormatError(f"{where}: negative dimension in shape {shape}")
+    if t.has(6):
+        raise ModelFormatError(f"{where}: sparse tensors are not supported")
+    buffer_index = t.scalar(2, "u32", 0, "buffer")
+    if buffer_index >= len(buffers):
+        raise ModelFormatError(
+            f"{where}: buffer index {buffer_index} out of range [0, {len(buffers)})"
+        )
+    raw = buffers[buffer_index]
+    data = None
+    if raw:
+        expected = math.prod(shape) * np.dtype(dtype).itemsize
+        if len(raw) != expected:
+            raise ModelFormatError(
+                f"{where}: buffer {buffer_index} holds {len(raw)} bytes, expected {expected} "
+                f"for shape {shape} {dtype}"
+            )
+        data = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+        data = data.reshape(shape)
+        data.setflags(write=False)
+    quant_table = t.table(4, "quantization")
+    quant = None if quant_table is None else _quantization(quant_table, shape, dtype, where)
+    return Tensor(name=name, shape=shape, dtype=dtype, data=data, quant=quant)
+
+
+def _quantization(q: Table, shape: tuple[int, ...], dtype: str, where: str) -> Quantization | None:
+    scale = q.array(2, "scale", "f32")
+    zero_point = q.array(3, "zero_point", "i64")
+    if scale is None or len(scale) == 0:
+        if zero_point is not None and len(zero_point):
+            raise ModelFormatError(f"{where}: quantization has zero points but no scales")
+        return None  # min/max only (float tensor): not quantized
+    if q.has(5):
+        raise ModelFormatError(f"{where}: custom quantization details are not supported")
+    if zero_point is None or len(zero_point) != len(scale):
+        found = 0 if zero_point is None else len(zero_point)
+        raise ModelFormatError(
+            f"{where}: quantization has {len(scale)} scales but {found} zero points"
+        )
+    if not np.all(np.isfinite(scale)) or not np.all(scale > 0):
+        raise ModelFormatError(f"{where}: quantization scales must be finite and > 0")
+    if dtype in ("int8", "uint8", "int16"):
+        info = np.iinfo(dtype)
+        if zero_point.min() < info.min or zero_point.max() > info.max:
+            raise ModelFormatError(f"{where}: zero point outside the {dtype} range")
+    axis = q.scalar(6, "i32", 0, "quantized_dimension")
+    if len(scale) == 1:
+        axis = None
+    elif not (0 <= axis < len(shape)) or shape[axis] != len(scale):
+        raise ModelFormatError(
+            f"{where}: {len(scale)} per-channel scales do not match dimension {axis} "
+            f"of shape {shape}"
+        )
+    return Quantization(
+        scale=scale.astype(np.float32), zero_point=zero_point.astype(np.int64), axis=axis
+    )
+
+
+def _operator(t: Table, index: int, opcodes: list, tensors: tuple[Tensor, ...]) -> Operator:
+    opcode_index = t.scalar(0, "u32", 0, "opcode_index")
+    if opcode_index >= len(opcodes):
+        raise ModelFormatError(
+            f"operator {index}: opcode index {opcode_index} out of range [0, {len(opcodes)})"
+        )
+    op = opcodes[opcode_index]
+    where = f"operator {index} ({op})"
+    t.where = where
+    if not isinstance(op, str) or op.startswith("CUSTOM:"):
+        raise UnsupportedOperatorError(
+            f"{where}: operator not supported; supported: {sorted(BUILTIN_OPERATORS.values())}"
+        )
+    n = len(tensors)
+    inputs = _indices(t.array(1, "inputs", "i32"), n, f"{where} inputs", allow_absent=True)
+    outputs = _indices(t.array(2, "outputs", "i32"), n, f"{where} outputs", allow_absent=False)
+    options_type = t.scalar(3, "u8", 0, "builtin_options_type")
+    options_table = t.table(4, "builtin_options")
+    options = _options(op, options_type, options_table, where)
+    return Operator(op=op, inputs=inputs, outputs=outputs, options=options, name=where)
+
+
+def _options(op: str, options_type: int, table: Table | None, where: str) -> dict:
+    def expect(kind: int) -> Table | None:
+        if table is not None and options_type != kind:
+            raise ModelFormatError(f"{where}: builtin_options type {options_type}, expected {kind}")
+        return table
+
+    if op == "FULLY_CONNECTED":
+        t = expect(_OPTIONS_FULLY_CONNECTED)
+        act = 0 if t is None else t.scalar(0, "i8", 0, "fused_activation_function")
+        if act not in FUSED_ACTIVATIONS:
+            raise UnsupportedOperatorError(
+                f"{where}: fused activation {act} not supported; supported: "
+                f"{list(FUSED_ACTIVATIONS.values())}"
+            )
+        weights_format = 0 if t is None else t.scalar(1, "i8", 0, "weights_format")
+        if weights_format != 0:
+            raise UnsupportedOperatorError(f"{where}: only the DEFAULT weights format is supported")
+        keep = False if t is None else bool(t.scalar(2, "u8", 0, "keep_num_dims"))
+        return {"fused_activation": FUSED_ACTIVATIONS[act], "keep_num_dims": keep}
+    if op == "SOFTMAX":
+        t = expect(_OPTIONS_SOFTMAX)
+        return {"beta": 0.0 if t is None else float(t.scalar(0, "f32", 0.0, "beta"))}
+    if op == "RESHAPE":
+        t = expect(_OPTIONS_RESHAPE)
+        new_shape = None if t is None else t.array(0, "new_shape", "i32")
+        return {"new_shape": None if new_shape is None else tuple(int(d) for d in new_shape)}
+    return {}
+
+
+def _check_dataflow(tensors, operators, inputs, outputs) -> None:
+    """Every operator input must exist before the operator runs; each tensor is written once."""
+    ready = set(inputs) | {i for i, t in enumerate(tensors) if t.data is not None}
+    for op in operators:
+        for i in op.inputs:
+            if i != -1 and i not in ready:
+                raise ModelFormatError(
+                    f"{op.name}: input tensor {i} ({tensors[i].name}) is neither a graph input, "
+                    "a constant, nor produced by an earlier operator"
+                )
+        for i in op.outputs:
+            if i in ready:
+                raise ModelFormatError(
+                    f"{op.name}: output tensor {i} ({tensors[i].name}) is written twice"
+                )
+            ready.add(i)
+    for i in outputs:
+        if i not in ready:
+            raise ModelFormatError(f"graph output tensor {i} ({tensors[i].name}) is never computed")
