@@ -37,7 +37,7 @@ class Executor:
     """One way of computing a model's outputs.
 
     name: the id used by --require and in verify.json; label: the report's column title.
-    artifact: the artifact kind it runs (see tinyflash.verify.ARTIFACT_KINDS).
+    artifact: the artifact kind it runs (see report_runfolder.ARTIFACT_KINDS).
     contract: the CONTRACTS group it must agree with bit-exactly / within tolerance, or None.
     modules / tools: importable modules and executables it needs.
     max_rows: run at most this many inputs (emulators are slow), None for all.
@@ -62,12 +62,14 @@ def unavailable(executor: Executor, artifact: Path | None) -> str | None:
         except ModuleNotFoundError:
             found = False
         if not found:
-            return f"Python module {module} is not installed"
+            return f"Python module {module} is not available"
     for tool in executor.tools:
         if shutil.which(tool) is None:
             return f"tool {tool} not found on PATH"
-    if artifact is None or not artifact.is_file():
-        return f"artifact {executor.artifact} is missing from the run folder"
+    if artifact is None:
+        return f"no {executor.artifact} artifact: manifest.json lists none"
+    if not artifact.is_file():
+        return f"artifact {executor.artifact} ({artifact.name}) is missing from the run folder"
     return None
 
 

@@ -31,16 +31,9 @@ __all__ = [
 
 MANIFEST = "manifest.json"
 
-# kind -> file name in the run folder, used when the manifest does not name the file.
-ARTIFACT_KINDS: dict[str, str] = {
-    "keras": "model.keras",
-    "tflite_float": "model_float.tflite",
-    "tflite_int8": "model_int8.tflite",
-    "onnx_float": "model_float.onnx",
-    "onnx_int8": "model_int8.onnx",
-    "header_float": "model_float_model.h",
-    "header_int8": "model_int8_model.h",
-}
+# The artifact kinds executors ask for; the manifest maps each kind to its file.
+ARTIFACT_KINDS = ("keras", "tflite_float", "tflite_int8", "onnx_float", "onnx_int8",
+                  "header_float", "header_int8")  # fmt: skip
 INT8_KINDS = frozenset({"tflite_int8", "onnx_int8", "header_int8"})
 
 
@@ -96,12 +89,8 @@ def check_manifest(run_dir: Path, manifest: dict[str, Any]) -> int:
 
 
 def artifact_paths(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Path]:
-    """kind -> path of every artifact kind, present or not (executors check existence)."""
-    entries = _entries(manifest)
-    return {
-        kind: run_dir / entries.get(kind, {}).get("file", default)
-        for kind, default in ARTIFACT_KINDS.items()
-    }
+    """kind -> path of every artifact the manifest lists (with a file name)."""
+    return {k: run_dir / e["file"] for k, e in _entries(manifest).items() if e.get("file")}
 
 
 def hostile_rows(n: int, features: int, seed: int) -> np.ndarray:

@@ -81,7 +81,7 @@ def test_require_turns_a_skip_into_a_failure(run_folder: Path) -> None:
     doc = verify(run_folder, only=("ort-int8", "tflm"), require=("ort-int8",), limit=20)
     assert doc["verdict"] == "fail"
     assert doc["failures"] == [
-        "required executor ort-int8 was skipped: artifact onnx_int8 is missing from the run folder"
+        "required executor ort-int8 was skipped: no onnx_int8 artifact: manifest.json lists none"
     ]
 
 
