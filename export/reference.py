@@ -131,7 +131,8 @@ def run_tflm(model: ModelSource, x: np.ndarray) -> np.ndarray:
     x = _check_input(x, in_shape[1], np.dtype(inp["dtype"]), "tflm")
     y = np.empty((x.shape[0], int(out["shape"][-1])), dtype=out["dtype"])
     rows = x[:, None, :]  # (N, 1, features): each row already has the model's input shape
-    set_input, invoke, get_output = interpreter.set_input, interpreter.invoke, interpreter.get_output
+    set_input, invoke, get_output = (interpreter.set_input, interpreter.invoke,
+                                     interpreter.get_output)  # fmt: skip
     for i in range(x.shape[0]):
         set_input(rows[i], 0)
         invoke()
@@ -159,7 +160,9 @@ def run_onnxruntime(model: ModelSource, x: np.ndarray, optimize: bool = True) ->
     (inp,) = session.get_inputs()
     dtypes = {"tensor(float)": np.float32, "tensor(int8)": np.int8, "tensor(uint8)": np.uint8}
     if inp.type not in dtypes:
-        raise UserError(f"onnxruntime: unsupported input type {inp.type}, supported {list(dtypes)}")
+        raise UserError(
+            f"onnxruntime: unsupported input type {inp.type}, supported {list(dtypes)}"
+        )
     features = inp.shape[-1]
     if not isinstance(features, int):
         raise UserError(f"onnxruntime: expected a static feature dimension, found {inp.shape}")

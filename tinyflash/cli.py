@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("tinyflash.pipeline", "train, export, generate C and verify, in one run folder"),
     "train": ("tinyflash.train.cli", "train a Keras MLP on MNIST (or another 28x28 data set)"),
     "data": ("tinyflash.train.data_cli", "find, validate and describe the MNIST data"),
+    "export": ("tinyflash.export.cli", "model.keras -> TFLite/ONNX float32+int8, evaluated"),
     "verify": ("tinyflash.verify", "run every executor here and check the parity contracts"),
 }
 

@@ -1,0 +1,131 @@
+"""Keras model -> .tflite bytes: float32, and full-integer int8 post-training quantization.
+
+Both go through a Keras ExportArchive with an explicit input signature
+`TensorSpec((None, features), float32, name="input")`, then `TFLiteConverter.from_saved_model`,
+so tensor names do not depend on Keras's global name counters: the same model gives the same
+bytes (tests convert twice and compare sha256).
+
+Operators the converter emits (TF 2.21, checked by `tflite_ops` after every conversion; anything
+else is an error), per Keras layer, identical for float32 and int8:
+
+    Dense(relu)     -> FULLY_CONNECTED with fused_activation_function RELU
+    Dense(linear)   -> FULLY_CONNECTED, fused NONE
+    Dense(sigmoid)  -> FULLY_CONNECTED (NONE) + LOGISTIC
+    Dense(tanh)     -> FULLY_CONNECTED (NONE) + TANH
+    Dense(softmax)  -> FULLY_CONNECTED (NONE) + SOFTMAX (beta 1.0)
+    Dropout         -> nothing
+
+Tensors, float32 model: input (1, F) float32 (batch resizable), weights (units, in) float32
+(FULLY_CONNECTED keeps the kernel transposed), bias (units,) float32, output (1, classes).
+
+int8 model: input (1, F) int8 with the input scale/zero point (pixels/255 calibrate to scale
+1/255, zero point -128); weights (units, in) int8, symmetric per-channel (zero point 0, one scale
+per output unit, quantized_dimension 0; TF 2.21 ignores the per-tensor flag); bias (units,) int32
+with scale = input_scale * weight_scale[c], zero point 0; activations int8 per-tensor; LOGISTIC
+and TANH outputs fixed by TFLite at scale 1/256 zp -128 and 1/128 zp 0; SOFTMAX output scale
+1/256, zero point -128; output (1, classes) int8.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import warnings
+from typing import Any
+
+import numpy as np
+
+from tinyflash.errors import UserError
+from tinyflash.export.keras_model import check_supported
+
+__all__ = ["SUPPORTED_OPS", "convert_float32", "convert_int8", "tflite_ops"]
+
+SUPPORTED_OPS = frozenset({"FULLY_CONNECTED", "LOGISTIC", "TANH", "SOFTMAX"})
+
+
+def _converter(model: Any, saved_model_dir: str) -> Any:
+    """A TFLiteConverter for `model` exported with a fixed input name to `saved_model_dir`."""
+    import keras
+    import tensorflow as tf
+
+    features = int(model.inputs[0].shape[1])
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        "serve",
+        functools.partial(model.__call__, training=False),
+        [tf.TensorSpec((None, features), tf.float32, name="input")],
+    )
+    archive.write_out(saved_model_dir, verbose=False)
+    return tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+
+
+def _check_ops(data: bytes, what: str) -> bytes:
+    ops = tflite_ops(data)
+    unexpected = sorted(set(ops) - SUPPORTED_OPS)
+    if unexpected:
+        raise UserError(
+            f"{what}: the converter emitted {unexpected}; supported operators: "
+            f"{sorted(SUPPORTED_OPS)}"
+        )
+    return data
+
+
+def convert_float32(model: Any) -> bytes:
+    """Keras model -> float32 .tflite bytes (input (1, F) float32, output (1, classes))."""
+    check_supported(model)
+    with tempfile.TemporaryDirectory(prefix="tinyflash-export-") as tmp:
+        data = bytes(_converter(model, tmp).convert())
+    return _check_ops(data, "float32 TFLite")
+
+
+def convert_int8(model: Any, calibration: np.ndarray) -> bytes:
+    """Keras model -> full-integer int8 .tflite bytes with int8 input and output.
+
+    calibration: (N, F) float32, the model's float inputs (pixels / 255), N >= 1; fed one row
+    at a time as the representative data set, in the given order.
+    """
+    import tensorflow as tf
+
+    check_supported(model)
+    features = int(model.inputs[0].shape[1])
+    calibration = np.asarray(calibration)
+    if calibration.ndim != 2 or calibration.shape[1] != features or len(calibration) == 0:
+        raise UserError(
+            f"calibration: expected (N >= 1, {features}) float inputs, found {calibration.shape}"
+        )
+    calibration = np.ascontiguousarray(calibration, dtype=np.float32)
+
+    def representative() -> Any:
+        for i in range(len(calibration)):
+            yield [calibration[i : i + 1]]
+
+    with tempfile.TemporaryDirectory(prefix="tinyflash-export-") as tmp:
+        conv = _converter(model, tmp)
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = representative
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+        with warnings.catch_warnings():  # "Statistics for quantized inputs were expected"
+            warnings.simplefilter("ignore", UserWarning)
+            data = bytes(conv.convert())
+    return _check_ops(data, "int8 TFLite")
+
+
+@functools.cache
+def _builtin_names() -> dict[int, str]:
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    ops = schema.BuiltinOperator
+    return {v: k for k, v in vars(ops).items() if not k.startswith("_") and isinstance(v, int)}
+
+
+def tflite_ops(data: bytes) -> list[str]:
+    """The builtin operator names of subgraph 0, in execution order."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    names = _builtin_names()
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
+    return [names.get(codes[op.opcodeIndex], "?") for op in model.subgraphs[0].operators or []]
