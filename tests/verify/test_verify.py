@@ -98,3 +98,13 @@ def test_report_html_renders_in_headless_chromium(verified, browser, tmp_path: P
     shot = run_folder / "report_screenshot.png"
     shot.write_bytes(png)
     print(f"screenshot: {shot}")
+
+
+def test_assert_parity_passes_and_fails_like_verify(run_folder: Path) -> None:
+    from tinyflash.testing import assert_parity
+
+    doc = assert_parity(run_folder, only=("tflm", "litert-int8-ref"), require=("tflm",), limit=50)
+    assert doc["contracts"]["tflm"]["verdict"] == "not checked"  # one member: nothing to pair
+    (run_folder / "model.keras").write_bytes(b"not the trained model")
+    with pytest.raises(AssertionError, match=r"artifact keras \(model.keras\) was modified"):
+        assert_parity(run_folder, limit=50)
