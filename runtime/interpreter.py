@@ -63,12 +63,19 @@ def prepare(graph: Graph, rounding: str = "tflm") -> list:
             raise UnsupportedOperatorError(
                 f"{op.name or op.op}: operator {op.op} not supported; supported: {sorted(kernels)}"
             )
-        params.append(kernels[op.op].prepare(graph, op, rounding))
+        try:
+            params.append(kernels[op.op].prepare(graph, op, rounding))
+        except (AssertionError, ValueError) as exc:  # a fixed-point contract the file breaks
+            raise UnsupportedOperatorError(
+                f"{op.name or op.op}: quantization parameters outside what the integer kernels "
+                f"support: {exc}"
+            ) from None
     return params
 
 
 def load(source: str | os.PathLike | bytes, rounding: str = "tflm") -> Model:
     """Read a .tflite or .onnx file (path or bytes), validate and prepare it."""
+    suffix = ""
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
     else:
@@ -76,7 +83,8 @@ def load(source: str | os.PathLike | bytes, rounding: str = "tflm") -> Model:
         if not path.is_file():
             raise UserError(f"{path}: no such model file")
         data = path.read_bytes()
-    if len(data) >= 8 and data[4:8] == b"TFL3":
+        suffix = path.suffix.lower()
+    if suffix == ".tflite" or (len(data) >= 8 and data[4:8] == b"TFL3"):
         from tinyflash.runtime.tflite import read_tflite
 
         graph = read_tflite(data)

@@ -102,6 +102,12 @@ def prepare(graph: Graph, op: Operator, rounding: str):
         fixedpoint.quantize_multiplier(float(in_scale) * float(s) / float(out_scale), rounding)
         for s in scales
     ]
+    shifts = [s for _, s in pairs]
+    bound = in_f * 255 * 128 + int(np.abs(bias.astype(np.int64)).max(initial=0))
+    require(bound < 2**31, op, f"accumulator bound {bound} does not fit int32", unsupported=True)
+    require(all(-31 <= s and (bound << max(s, 0)) < 2**31 for s in shifts), op,
+            f"requantization shifts {min(shifts)}..{max(shifts)} outside the supported range "
+            "(output scale too small for the input and weight scales)", unsupported=True)
     act_min, act_max = activation_range(fused, out_scale, out_zp, "int8")
     return FullyConnectedInt8(
         weights=weights,
@@ -109,7 +115,7 @@ def prepare(graph: Graph, op: Operator, rounding: str):
         input_zero_point=in_zp,
         output_zero_point=out_zp,
         multipliers=np.array([m for m, _ in pairs], np.int32),
-        shifts=np.array([s for _, s in pairs], np.int32),
+        shifts=np.array(shifts, np.int32),
         act_min=act_min,
         act_max=act_max,
         fused_activation=fused,
