@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,17 +65,27 @@ def _names(text: str) -> tuple[str, ...]:
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads (keras)
     from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True, soft_wrap=True)
-    result = verify(
-        args.run_dir,
-        require=_names(args.require),
-        only=_names(args.only) or None,
-        limit=args.limit,
-        hostile=args.hostile,
-        report=not args.no_report,
-        progress=console,
-    )
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+               "{task.total}"), TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("executors", total=None)
+
+        def step(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"executor {name}")
+
+        result = verify(
+            args.run_dir,
+            require=_names(args.require),
+            only=_names(args.only) or None,
+            limit=args.limit,
+            hostile=args.hostile,
+            report=not args.no_report,
+            log=lambda text: bar.console.print(text, highlight=False),
+            on_step=step,
+        )
     for line in result["failures"]:
         console.print(f"[bold red]FAIL[/] {line}", highlight=False)
     verdict = "[bold green]PASS[/]" if result["verdict"] == "pass" else "[bold red]FAIL[/]"
@@ -90,13 +101,15 @@ def verify(
     limit: int | None = None,
     hostile: int = HOSTILE_ROWS,
     report: bool = True,
-    progress: Any = None,
+    log: Callable[[str], None] | None = None,
+    on_step: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any]:
     """Verify a run folder; return the verify.json document (also written into the folder).
 
     require: executor names that must run ("all": every one); only: run just these.
     limit: first N test images only (quick checks); hostile: number of hostile rows.
-    progress: a rich Console for progress lines, or None for silence.
+    log: called with one line per step (None: silent); on_step(done, total, executor name)
+    is called before each executor runs and once at the end (progress bars).
     A tampered artifact stops before anything runs: verdict "fail", and the failure names the
     file, the expected and the found sha256.
     """
@@ -123,7 +136,8 @@ def verify(
         "pairs": [],
         "violations": [],
     }
-    say = (lambda text: progress.print(text, highlight=False)) if progress else (lambda t: None)
+    say = log or (lambda text: None)
+    step = on_step or (lambda done, total, name: None)
     try:
         doc["manifest"] = {"checked": rf.check_manifest(run_dir, manifest), "ok": True}
     except rf.Tampered as exc:
@@ -142,7 +156,8 @@ def verify(
 
     outputs: dict[str, rp.Outputs] = {}
     ran: dict[str, rx.Executor] = {}
-    for ex in rx.EXECUTORS:
+    for done, ex in enumerate(rx.EXECUTORS):
+        step(done, len(rx.EXECUTORS), ex.name)
         entry: dict[str, Any] = {"name": ex.name, "label": ex.label, "artifact": ex.artifact,
                                  "contract": ex.contract}  # fmt: skip
         doc["executors"].append(entry)
@@ -173,6 +188,7 @@ def verify(
                      us_per_image=round(1e6 * seconds / max(inputs.n, 1), 2))  # fmt: skip
         say(f"  ran   {ex.name:16} accuracy {accuracy:.4f}  {seconds:7.2f} s")
 
+    step(len(rx.EXECUTORS), len(rx.EXECUTORS), "done")
     pairs = rp.parity_matrix(outputs)
     doc["pairs"] = [p.to_json() for p in pairs]
     violations = rp.check_contracts(pairs, {n: e.contract for n, e in ran.items()})
