@@ -159,3 +159,19 @@ def to_per_tensor(model: bytes) -> bytes:
     b = flatbuffers.Builder(1024)
     b.Finish(m.Pack(b), file_identifier=b"TFL3")
     return bytes(b.Output())
+
+
+def unary_model(op: str, n: int, in_q, out_q, dtype: str = "int8", options=None,
+                options_type: int = 0) -> bytes:
+    """One-operator model: x (1, n) -> op -> y (1, n); in_q / out_q = (scale, zero_point)."""
+    def t(name, q):
+        return T(name, (1, n), dtype, scale=None if q is None else [q[0]],
+                 zero_point=None if q is None else [q[1]])
+
+    return build_model([t("x", in_q), t("y", out_q)], [Op(op, [0], [1], options, options_type)],
+                       [0], [1])
+
+
+def both_references(model: bytes, x: np.ndarray) -> dict[str, np.ndarray]:
+    """{"tflm": TFLM output, "litert": ai-edge-litert BUILTIN_REF output} for a (1, n) input."""
+    return {"tflm": run_tflm(model, x), "litert": run_litert_ref(model, x)}
