@@ -1,14 +1,13 @@
-"""Fixtures for verify/report tests: a real tiny model converted by the real converters.
+"""Fixtures for verify/report tests: a real run folder, trained and exported by the real stages.
 
-`converted` trains a 784-16-10 Keras MLP for one epoch on 2,000 real MNIST images (seeded),
-converts it with TFLiteConverter (float, full-int8 with int8 I/O) and tf2onnx, and runs the
-real executors over 500 test images + hostile rows. Session-scoped: built once (~6 s).
+`exported` copies the lead's `trained_run()` folder (784-32-10 ReLU, 1 epoch on 6,000 real
+MNIST images, seeded) and runs tinyflash.export's `export_run` on it (float32 and int8
+TFLite/ONNX, manifest.json). Session-scoped; tests that modify files copy it first.
 """
 
 from __future__ import annotations
 
-import gzip
-import pickle
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,60 +15,32 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-MNIST_PKL = Path(np.__file__).parents[1] / "mnist" / "data" / "mnist.pkl.gz"
-
 
 @dataclass
-class Converted:
+class Exported:
     folder: Path
     x_test: np.ndarray  # (N, 784) float32 pixels / 255
     y_test: np.ndarray  # (N,) int64
-    files: dict[str, Path]
-
-
-def _mnist(n_train: int, n_test: int):  # type: ignore[no-untyped-def]
-    with gzip.open(MNIST_PKL) as f:
-        (xtr, ytr), _, (xte, yte) = pickle.load(f, encoding="latin1")
-    pixels = lambda x: (np.round(x * 256) / 255).astype(np.float32)  # noqa: E731 - uint8/256
-    return pixels(xtr[:n_train]), ytr[:n_train], pixels(xte[:n_test]), yte[:n_test].astype(np.int64)
+    files: dict[str, Path]  # artifact kind -> file, from manifest.json
 
 
 @pytest.fixture(scope="session")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Converted:
-    import keras
-    import tensorflow as tf
-    import tf2onnx
+def exported(trained_run, mnist, tmp_path_factory: pytest.TempPathFactory) -> Exported:  # type: ignore[no-untyped-def]
+    from tinyflash.export.pipeline import export_run
+    from tinyflash.train.model import preprocess
 
-    folder = tmp_path_factory.mktemp("converted")
-    x_train, y_train, x_test, y_test = _mnist(2000, 500)
-    keras.utils.set_random_seed(6)
-    model = keras.Sequential([
-        keras.Input((784,)),
-        keras.layers.Dense(16, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])  # fmt: skip
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    model.fit(x_train, y_train, epochs=1, batch_size=64, verbose=0)
-    files = {"keras": folder / "model.keras"}
-    model.save(files["keras"])
+    folder = tmp_path_factory.mktemp("exported") / "run"
+    shutil.copytree(trained_run(), folder)
+    export_run(folder, calibration=200, data=mnist, log=lambda s: None)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    files = {kind: folder / e["file"] for kind, e in manifest["artifacts"].items()}
+    return Exported(folder, preprocess(mnist.x_test), np.asarray(mnist.y_test), files)
 
-    def convert(int8: bool) -> bytes:
-        conv = tf.lite.TFLiteConverter.from_keras_model(model)
-        if int8:
-            conv.optimizations = [tf.lite.Optimize.DEFAULT]
-            conv.representative_dataset = lambda: ([x_train[i : i + 1]] for i in range(200))
-            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            conv.inference_input_type = tf.int8
-            conv.inference_output_type = tf.int8
-        return conv.convert()
 
-    for kind in ("float", "int8"):
-        files[f"tflite_{kind}"] = folder / f"model_{kind}.tflite"
-        files[f"tflite_{kind}"].write_bytes(convert(kind == "int8"))
-        proto, _ = tf2onnx.convert.from_tflite(str(files[f"tflite_{kind}"]), opset=17)
-        files[f"onnx_{kind}"] = folder / f"model_{kind}.onnx"
-        files[f"onnx_{kind}"].write_bytes(proto.SerializeToString())
-    return Converted(folder, x_test, y_test, files)
+@pytest.fixture()
+def run_folder(exported: Exported, tmp_path: Path) -> Path:
+    """A private copy of the exported run folder, free to tamper with."""
+    return Path(shutil.copytree(exported.folder, tmp_path / "run"))
 
 
 class Browser:

@@ -27,9 +27,9 @@ def test_every_executor_has_a_unique_name_and_a_known_contract() -> None:
         assert e.artifact in ARTIFACT_KINDS
 
 
-def test_unavailable_names_the_missing_module_tool_or_artifact(converted, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unavailable_names_the_missing_module_tool_or_artifact(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     tflm = _executor("tflm")
-    model = converted.files["tflite_int8"]
+    model = exported.files["tflite_int8"]
     assert rx.unavailable(tflm, model) is None
     no_module = dataclasses.replace(tflm, modules=("tinyflash_no_such_module",))
     assert rx.unavailable(no_module, model) == "Python module tinyflash_no_such_module is not available"
@@ -39,23 +39,27 @@ def test_unavailable_names_the_missing_module_tool_or_artifact(converted, tmp_pa
     assert "(gone.tflite) is missing" in rx.unavailable(tflm, tmp_path / "gone.tflite")
 
 
-def test_first_divergence_names_the_layer_whose_weight_changed(converted, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """One byte of the second layer's weights differs: the first layer still agrees."""
+def test_first_divergence_names_the_layer_whose_weight_changed(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """One weight of the second layer differs: the first layer's output still agrees."""
     from tinyflash.runtime.interpreter import load
 
-    model = converted.files["tflite_int8"]
-    graph = load(model).graph
+    model = exported.files["tflite_int8"]
+    original = load(model)
+    graph = original.graph
     fc = [op for op in graph.operators if op.op == "FULLY_CONNECTED"]
-    weights = graph.tensors[fc[1].inputs[1]].data.tobytes()
+    scale, zero_point = original.input.scale, original.input.zero_point
+    x1 = quantize(exported.x_test[:1], scale, zero_point)
+    hidden_q = graph.tensors[fc[0].outputs[0]].quant
+    hidden = original.trace(x1)[graph.tensors[fc[0].outputs[0]].name].ravel()
+    active = int(np.flatnonzero(hidden != hidden_q.zero_point[0])[0])  # a unit that fired
+    weights = graph.tensors[fc[1].inputs[1]].data  # (10, hidden) int8
     data = bytearray(model.read_bytes())
-    at = data.find(weights)
-    assert at > 0 and data.find(weights, at + 1) < 0
-    data[at] = (data[at] + 100) % 256  # a change of 100 in one weight
+    at = data.find(weights.tobytes())
+    assert at > 0 and data.find(weights.tobytes(), at + 1) < 0
+    data[at + active] = (data[at + active] + 100) % 256  # weight [0, active] moves by 100
     changed = tmp_path / "changed.tflite"
     changed.write_bytes(bytes(data))
 
-    scale, zero_point = load(model).input.scale, load(model).input.zero_point
-    x1 = quantize(converted.x_test[:1], scale, zero_point)
     tflm, py = _executor("tflm"), _executor("py-int8-tflm")
     found = rx.first_divergence(tflm, py, model, changed, x1, x1, tolerance=0)
     assert found["layer"] == graph.tensors[fc[1].outputs[0]].name, found

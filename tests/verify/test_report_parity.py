@@ -19,9 +19,9 @@ def _quant(path, which):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def real_outputs(converted):  # type: ignore[no-untyped-def]
-    f = converted.files
-    inputs = make_inputs(converted.x_test, converted.y_test, _quant(f["tflite_int8"], "input"),
+def real_outputs(exported):  # type: ignore[no-untyped-def]
+    f = exported.files
+    inputs = make_inputs(exported.x_test[:500], exported.y_test[:500], _quant(f["tflite_int8"], "input"),
                          hostile=64, seed=1)  # fmt: skip
     oq = _quant(f["tflite_int8"], "output")
     outs = {
@@ -43,9 +43,9 @@ def test_hostile_rows_cover_the_extremes_and_are_seeded() -> None:
     assert not np.array_equal(rows[4:], hostile_rows(16, 784, seed=4)[4:])
 
 
-def test_same_executor_twice_is_bit_exact(converted, real_outputs) -> None:  # type: ignore[no-untyped-def]
+def test_same_executor_twice_is_bit_exact(exported, real_outputs) -> None:  # type: ignore[no-untyped-def]
     inputs, outs = real_outputs
-    again = rp.Outputs(run_tflm(converted.files["tflite_int8"], inputs.as_int8), outs["tflm"].quant)
+    again = rp.Outputs(run_tflm(exported.files["tflite_int8"], inputs.as_int8), outs["tflm"].quant)
     stats = rp.compare("tflm", outs["tflm"], "tflm-again", again)
     assert (stats.exact, stats.max_diff, stats.unit, stats.first_mismatch) == (1.0, 0, "LSB", None)
 

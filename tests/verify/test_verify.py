@@ -19,25 +19,10 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _make_run(converted, run: Path) -> Path:  # type: ignore[no-untyped-def]
-    run.mkdir()
-    artifacts = {}
-    for kind, path in converted.files.items():
-        shutil.copy(path, run / path.name)
-        artifacts[kind] = {"file": path.name, "sha256": _sha(path)}
-    (run / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
-    return run
-
-
-@pytest.fixture()
-def run_folder(converted, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    return _make_run(converted, tmp_path / "run")
-
-
 @pytest.fixture(scope="module")
-def verified(converted, tmp_path_factory):  # type: ignore[no-untyped-def]
+def verified(exported, tmp_path_factory):  # type: ignore[no-untyped-def]
     """A run folder verified once: (folder, verify.json document)."""
-    run = _make_run(converted, tmp_path_factory.mktemp("verified") / "run")
+    run = Path(shutil.copytree(exported.folder, tmp_path_factory.mktemp("verified") / "run"))
     return run, verify(run, limit=LIMIT, hostile=32)
 
 
@@ -67,7 +52,7 @@ def test_tampered_artifact_is_refused_before_anything_runs(run_folder: Path, cap
 
 
 def test_swapped_model_file_is_refused(run_folder: Path) -> None:
-    shutil.copy(run_folder / "model_float.tflite", run_folder / "model_int8.tflite")
+    shutil.copy(run_folder / "model_float32.tflite", run_folder / "model_int8.tflite")
     doc = verify(run_folder, limit=10)
     assert doc["verdict"] == "fail" and doc["executors"] == []
     assert "model_int8.tflite) was modified after export" in doc["failures"][0]
