@@ -1,7 +1,7 @@
 /* float32 kernels (TFLite's float reference semantics) for MCUs with an FPU. Uses <math.h>. */
 #include <math.h>
 
-#include "tfk_kernels.h"
+#include "tfk_float.h"
 
 TFK_FN void tfk_activation_f32(int act, float *values, size_t n) {
   size_t i;

@@ -38,6 +38,12 @@
 #endif
 #endif
 
+#if defined(__GNUC__)
+/* Word access to byte buffers: these types may alias any object (gcc, clang). */
+typedef uint32_t __attribute__((may_alias)) tfk__u32a;
+typedef uint64_t __attribute__((may_alias)) tfk__u64a;
+#endif
+
 /* ---- fixed point (tfk_fixedpoint.c): the TFLite integer helpers, written once more ---- */
 
 /* gemmlowp SaturatingRoundingDoublingHighMul: round(a * b / 2^31), ties away from zero,
@@ -52,8 +58,8 @@ TFK_FN int32_t tfk_mbqm(int32_t x, int32_t m, int32_t shift);
 /* ---- FULLY_CONNECTED int8, per-channel (tfk_fully_connected.c) ---- */
 
 /* One layer's constants, all computed at generation time from the .tflite.
- * n_in8 input features rounded up to a multiple of 8; n_out real output features.
- * weights: offset-binary uint8, blocks of 4 output rows: (ceil(n_out/4), n_in8/4, 4, 4) =
+ * n_in16 input features rounded up to a multiple of 16; n_out real output features.
+ * weights: offset-binary uint8, blocks of 4 output rows: (ceil(n_out/4), n_in16/4, 4, 4) =
  *   [block][input group][row in block][input in group]; padding rows/columns hold 128 (= 0).
  * bias: (4 * ceil(n_out/4),) int32: bias[o] - (128 + input_zero_point) * sum_i w[o][i].
  * multiplier, shift: (n_out,) the TFLite per-channel output multipliers and shifts.
@@ -64,7 +70,7 @@ typedef struct {
   const int32_t *bias;
   const int32_t *multiplier;
   const int8_t *shift;
-  uint16_t n_in8;
+  uint16_t n_in16;
   uint16_t n_out;
   int16_t out_zero_point;
   int16_t act_min;
@@ -72,7 +78,7 @@ typedef struct {
   uint8_t out_flip;
 } tfk_fc_params;
 
-/* input: (n_in8,) offset-binary uint8, 4-byte aligned; output: (n_out,) bytes. */
+/* input: (n_in16,) offset-binary uint8, 4-byte aligned; output: (n_out,) bytes. */
 TFK_FN void tfk_fully_connected(const tfk_fc_params *p, const uint8_t *input, uint8_t *output);
 
 /* ---- SOFTMAX int8 (tfk_softmax.c), TFLite reference_ops::Softmax (gemmlowp exp) ---- */
@@ -103,17 +109,5 @@ TFK_FN void tfk_lut(const uint8_t table[256], const uint8_t *input, uint8_t *out
 TFK_FN void tfk_to_offset_binary(const int8_t *input, uint8_t *output, size_t n);
 /* Index of the largest of n int8 values, the first one on ties (numpy argmax). */
 TFK_FN int tfk_argmax(const int8_t *values, size_t n);
-
-/* ---- float32 path (tfk_float.c), for MCUs with an FPU; uses <math.h> ---- */
-
-enum { TFK_ACT_NONE = 0, TFK_ACT_RELU = 1, TFK_ACT_RELU6 = 2, TFK_ACT_LOGISTIC = 3, TFK_ACT_TANH = 4 };
-
-/* weights: (n_out, n_in) float32 row-major; bias: (n_out,) or NULL. act: fused activation. */
-TFK_FN void tfk_fully_connected_f32(const float *weights, const float *bias, size_t n_in,
-                                    size_t n_out, int act, const float *input, float *output);
-/* In place over n values: TFK_ACT_* element-wise activation. */
-TFK_FN void tfk_activation_f32(int act, float *values, size_t n);
-/* TFLite reference softmax: exp((x - max) * beta) / sum. May alias. */
-TFK_FN void tfk_softmax_f32(float beta, const float *input, float *output, size_t n);
 
 #endif

@@ -7,7 +7,7 @@
 #include "tfk_kernels.h"
 
 /* gemmlowp SaturatingRoundingMultiplyByPOT<exponent> for exponent > 0: saturating x * 2^e. */
-static int32_t tfk__sat_shl(int32_t x, int32_t exponent) {
+TFK_FN int32_t tfk__sat_shl(int32_t x, int32_t exponent) {
   const int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1u);
   if (x > threshold) {
     return INT32_MAX;
@@ -19,7 +19,7 @@ static int32_t tfk__sat_shl(int32_t x, int32_t exponent) {
 }
 
 /* gemmlowp exp_on_interval_between_negative_one_quarter_and_0_excl: Q0 in [-1/4, 0) -> Q0. */
-static int32_t tfk__exp_quarter(int32_t a) {
+TFK_FN int32_t tfk__exp_quarter(int32_t a) {
   const int32_t constant_term = 1895147668;    /* exp(-1/8) */
   const int32_t constant_1_over_3 = 715827883; /* 1/3 */
   const int32_t x = a + (1 << 28);             /* a + 1/8 */
@@ -32,7 +32,7 @@ static int32_t tfk__exp_quarter(int32_t a) {
 }
 
 /* gemmlowp exp_on_negative_values: Q5 a <= 0 -> Q0 exp(a). */
-static int32_t tfk__exp_negative(int32_t a) {
+TFK_FN int32_t tfk__exp_negative(int32_t a) {
   /* exp(-2^k) for k = -2..4 in Q0: applied for each set bit of the remainder (barrel shifter). */
   static const int32_t multipliers[7] = {1672461947, 1302514674, 790015084, 290630308,
                                          39332535,   720401,     242};
@@ -50,7 +50,7 @@ static int32_t tfk__exp_negative(int32_t a) {
 }
 
 /* gemmlowp one_over_one_plus_x_for_x_in_0_1: Q0 a in [0, 1) -> Q0 1 / (1 + a). */
-static int32_t tfk__one_over_one_plus_x(int32_t a) {
+TFK_FN int32_t tfk__one_over_one_plus_x(int32_t a) {
   /* RoundingHalfSum(a, One) in 64 bits, as gemmlowp. */
   const int64_t sum = (int64_t)a + INT32_MAX;
   const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
@@ -66,11 +66,16 @@ static int32_t tfk__one_over_one_plus_x(int32_t a) {
   return tfk__sat_shl(x, 1); /* ExactMulByPot<-1> then Q1 -> Q0 */
 }
 
-static int32_t tfk__count_leading_zeros(uint32_t x) {
+TFK_FN int32_t tfk__count_leading_zeros(uint32_t x) {
   int32_t n = 0;
   if (x == 0u) {
     return 32;
   }
+#if defined(__GNUC__)
+  n = (int32_t)__builtin_clz(x);
+  (void)x;
+  return n;
+#endif
   while ((x & 0x80000000u) == 0u) {
     x <<= 1;
     n++;
@@ -79,7 +84,7 @@ static int32_t tfk__count_leading_zeros(uint32_t x) {
 }
 
 /* TFLite MultiplyByQuantizedMultiplierGreaterThanOne, in the chosen rounding mode. */
-static int32_t tfk__scale_diff(int32_t diff, int32_t multiplier, int32_t left_shift) {
+TFK_FN int32_t tfk__scale_diff(int32_t diff, int32_t multiplier, int32_t left_shift) {
 #if TFK_ROUNDING_SINGLE
   return tfk_mbqm(diff, multiplier, left_shift);
 #else

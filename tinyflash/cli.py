@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("tinyflash.train.cli", "train a Keras MLP on MNIST (or another 28x28 data set)"),
     "data": ("tinyflash.train.data_cli", "find, validate and describe the MNIST data"),
     "export": ("tinyflash.export.cli", "model.keras -> TFLite/ONNX float32+int8, evaluated"),
+    "codegen": ("tinyflash.firmware_c.cli", "model_int8.tflite -> one C99 inference header"),
     "verify": ("tinyflash.verify", "run every executor here and check the parity contracts"),
 }
 
