@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tinyflash.errors import UserError
 from tinyflash.export.reference import (
     ExecutorInputError,
     run_litert,
@@ -93,7 +94,8 @@ def test_batch_of_zero_rows(run):
 def test_str_path_and_bytes_give_the_same(run):
     run_dir, _, x, _ = run
     path = run_dir / "model_float32.tflite"
-    np.testing.assert_array_equal(run_litert(str(path), x[:5]), run_litert(path.read_bytes(), x[:5]))
+    by_bytes = run_litert(path.read_bytes(), x[:5])
+    np.testing.assert_array_equal(run_litert(str(path), x[:5]), by_bytes)
 
 
 @pytest.mark.parametrize(
@@ -113,5 +115,5 @@ def test_executors_reject_wrong_inputs(run, executor, bad, found):
 
 
 def test_missing_model_file(tmp_path):
-    with pytest.raises(Exception, match="not found"):
+    with pytest.raises(UserError, match="model file not found"):
         run_litert(tmp_path / "absent.tflite", np.zeros((1, 784), np.float32))
