@@ -75,9 +75,11 @@ def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], l
     ))  # fmt: skip
     out.append((
         "Parity matrix (every pair of executors that ran)",
-        ["a", "b", "exact-match rate", "max difference", "argmax agreement", "first mismatch"],
-        [[p["a"], p["b"], _fmt(p["exact"]), f"{_fmt(p['max_diff'], 6)} {p['unit']}",
-          _fmt(p["argmax"]), _fmt(p["first_mismatch"])] for p in doc.get("pairs", [])],
+        ["a", "b", "identical rows", "rows within tolerance", "max difference",
+         "argmax agreement", "first mismatch"],
+        [[p["a"], p["b"], _fmt(p["exact"]), _fmt(p["agree"]),
+          f"{_fmt(p['max_diff'], 6)} {p['unit']}", _fmt(p["argmax"]),
+          _fmt(p["first_mismatch"])] for p in doc.get("pairs", [])],
     ))  # fmt: skip
     by_artifact: dict[str, list[str]] = {}
     for e in ex:

@@ -68,6 +68,8 @@ class PairStats:
     exact: fraction of rows whose output vectors are identical.
     max_diff: largest absolute difference, in `unit` ("LSB" for int8 codes of the same
         quantization, "abs" for real values).
+    agree: fraction of rows that agree: identical int8 codes, or real values within
+        FLOAT_TOLERANCE (for int8 vs float pairs this is near 0: quantization error).
     argmax: fraction of rows with the same predicted class.
     first_mismatch: index of the first row that is not identical, or None.
     row_diff: (N,) float64, the largest difference in each row (not written to JSON).
@@ -79,6 +81,7 @@ class PairStats:
     exact: float
     max_diff: float
     unit: str
+    agree: float
     argmax: float
     first_mismatch: int | None
     row_diff: np.ndarray
@@ -102,6 +105,7 @@ def compare(a_name: str, a: Outputs, b_name: str, b: Outputs) -> PairStats:
     same = ~np.any(a.values != b.values, axis=1) if unit == "LSB" else ~np.any(diff != 0, axis=1)
     mismatches = np.flatnonzero(~same)
     n = len(same)
+    row_diff = diff.max(axis=1).astype(np.float64) if n else np.zeros(0)
     return PairStats(
         a=a_name,
         b=b_name,
@@ -109,9 +113,10 @@ def compare(a_name: str, a: Outputs, b_name: str, b: Outputs) -> PairStats:
         exact=float(same.mean()) if n else 1.0,
         max_diff=float(diff.max()) if diff.size else 0.0,
         unit=unit,
+        agree=float((row_diff <= (0 if unit == "LSB" else FLOAT_TOLERANCE)).mean()) if n else 1.0,
         argmax=float((a.values.argmax(1) == b.values.argmax(1)).mean()) if n else 1.0,
         first_mismatch=int(mismatches[0]) if len(mismatches) else None,
-        row_diff=diff.max(axis=1).astype(np.float64) if n else np.zeros(0),
+        row_diff=row_diff,
     )
 
 

@@ -22,7 +22,10 @@ def _png(fig: Any) -> bytes:
 
 
 def parity_png(names: list[str], pairs: list[dict[str, Any]]) -> bytes:
-    """Heat map of exact-match rates, (executors x executors), 1.0 on the diagonal."""
+    """Heat map of agreement rates (executors x executors), 1.0 on the diagonal.
+
+    Agreement: identical int8 codes, or real values within the float tolerance.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -32,7 +35,7 @@ def parity_png(names: list[str], pairs: list[dict[str, Any]]) -> bytes:
     rate = np.eye(len(names))
     for p in pairs:
         i, j = index[p["a"]], index[p["b"]]
-        rate[i, j] = rate[j, i] = p["exact"]
+        rate[i, j] = rate[j, i] = p["agree"]
     size = 2.0 + 0.55 * len(names)
     fig, ax = plt.subplots(figsize=(size + 1.5, size))
     image = ax.imshow(rate, vmin=0.0, vmax=1.0, cmap="RdYlGn")
@@ -42,7 +45,7 @@ def parity_png(names: list[str], pairs: list[dict[str, Any]]) -> bytes:
         for j in range(len(names)):
             text = "1" if rate[i, j] == 1.0 else f"{rate[i, j]:.3f}"
             ax.text(j, i, text, ha="center", va="center", fontsize=6)
-    ax.set_title("exact-match rate of output vectors")
+    ax.set_title("rows that agree: same int8 codes, or float within 1e-5")
     fig.colorbar(image, ax=ax, fraction=0.046)
     return _png(fig)
 
@@ -55,7 +58,7 @@ def latency_png(executors: list[dict[str, Any]]) -> bytes:
     import matplotlib.pyplot as plt
 
     ran = [e for e in executors if e.get("status") == "ran"]
-    fig, ax = plt.subplots(figsize=(7, 0.8 + 0.35 * max(len(ran), 1)))
+    fig, ax = plt.subplots(figsize=(6, 0.6 + 0.25 * max(len(ran), 1)))
     ax.barh([e["name"] for e in ran], [max(e["us_per_image"], 1e-3) for e in ran])
     ax.set_xscale("log")
     ax.invert_yaxis()
