@@ -39,13 +39,9 @@ class TensorInfo:
 
 
 def kernels_for(graph: Graph) -> dict:
-    if graph.format == "onnx":
-        from tinyflash.runtime.onnx_ops import ONNX_KERNELS
+    from tinyflash.runtime.ops import ONNX_KERNELS, TFLITE_KERNELS
 
-        return ONNX_KERNELS
-    from tinyflash.runtime.ops import TFLITE_KERNELS
-
-    return TFLITE_KERNELS
+    return ONNX_KERNELS if graph.format == "onnx" else TFLITE_KERNELS
 
 
 def prepare(graph: Graph, rounding: str = "tflm") -> list:

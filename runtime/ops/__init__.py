@@ -13,6 +13,8 @@ from tinyflash.runtime.ops import (
     dequantize,
     fully_connected,
     logistic,
+    onnx_math,
+    onnx_qdq,
     quantize,
     relu,
     reshape,
@@ -20,7 +22,7 @@ from tinyflash.runtime.ops import (
     tanh,
 )
 
-__all__ = ["Kernel", "TFLITE_KERNELS"]
+__all__ = ["Kernel", "ONNX_KERNELS", "TFLITE_KERNELS"]
 
 
 class Kernel(NamedTuple):
@@ -39,4 +41,19 @@ TFLITE_KERNELS: dict[str, Kernel] = {
     "QUANTIZE": Kernel(quantize.prepare, quantize.run),
     "DEQUANTIZE": Kernel(dequantize.prepare, dequantize.run),
     "RESHAPE": Kernel(reshape.prepare, reshape.run),
+}
+
+ONNX_KERNELS: dict[str, Kernel] = {
+    "QuantizeLinear": Kernel(onnx_qdq.prepare, onnx_qdq.quantize_linear),
+    "DequantizeLinear": Kernel(onnx_qdq.prepare, onnx_qdq.dequantize_linear),
+    "MatMul": Kernel(onnx_math.prepare, onnx_math.run),
+    "Gemm": Kernel(onnx_math.prepare, onnx_math.run),
+    "Add": Kernel(onnx_math.prepare, onnx_math.run),
+    "Relu": Kernel(onnx_math.prepare, onnx_math.run),
+    "Sigmoid": Kernel(onnx_math.prepare, onnx_math.run),
+    "Tanh": Kernel(onnx_math.prepare, onnx_math.run),
+    "Softmax": Kernel(onnx_math.prepare, onnx_math.run),
+    "Reshape": Kernel(onnx_math.prepare, onnx_math.run),
+    "Flatten": Kernel(onnx_math.prepare, onnx_math.run),
+    "Identity": Kernel(onnx_math.prepare, onnx_math.run),
 }

@@ -8,7 +8,7 @@ from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
 from tinyflash.runtime.graph import Graph, Operator, Tensor
 from tinyflash.runtime.quantize import round_half_away_from_zero
 
-__all__ = ["activation_range", "arity", "const", "per_tensor", "require", "tensor"]
+__all__ = ["activation_range", "arity", "attr", "const", "per_tensor", "require", "tensor"]
 
 
 def require(cond: bool, op: Operator, message: str, unsupported: bool = False) -> None:
@@ -72,3 +72,12 @@ def activation_range(fused: str, scale: float, zero_point: int, dtype: str) -> t
 
 FLOAT_RANGES = {"NONE": (-np.inf, np.inf), "RELU": (0.0, np.inf), "RELU6": (0.0, 6.0),
                 "RELU_N1_TO_1": (-1.0, 1.0)}
+
+
+def attr(op: Operator, name: str, default, kind: type):
+    """An option/attribute of `kind` (int or float), or `default` when absent."""
+    value = op.options.get(name, default)
+    ok = isinstance(value, kind) or (kind is float and isinstance(value, int))
+    require(ok and not isinstance(value, bool), op,
+            f"attribute {name!r}: expected {kind.__name__}, found {value!r}")
+    return value

@@ -47,6 +47,30 @@ def tflite_models(trained_run, mnist, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def onnx_models(tflite_models):
+    """make(hidden, activation) -> {"float32", "int8": Path} from the exporter's ONNX converters
+    (int8: tf2onnx's QDQ translation of the int8 .tflite)."""
+    cache: dict = {}
+
+    def make(hidden=(32,), activation="relu"):
+        key = (tuple(hidden), activation)
+        if key not in cache:
+            import keras
+
+            from tinyflash.export.onnx import convert_float32, convert_int8
+
+            paths = tflite_models(hidden, activation)
+            model = keras.models.load_model(paths["keras"], compile=False)
+            out = paths["int8"].parent
+            cache[key] = {"float32": out / "float32.onnx", "int8": out / "int8.onnx"}
+            cache[key]["float32"].write_bytes(convert_float32(model))
+            cache[key]["int8"].write_bytes(convert_int8(paths["int8"].read_bytes()))
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def x_test_pixels(mnist):
     """(10000, 784) float32 test pixels / 255."""
     return mnist.x_test.reshape(len(mnist.x_test), -1).astype(np.float32) / np.float32(255)

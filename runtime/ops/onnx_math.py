@@ -1,0 +1,90 @@
+"""ONNX float32 math: MatMul, Gemm, Add, Relu, Sigmoid, Tanh, Softmax, and the shape no-ops
+Reshape, Flatten, Identity. Float results are within ~1e-7 of onnxruntime (its MLAS kernels
+sum and approximate exp/tanh differently; exact float reproduction is not promised)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinyflash.runtime.graph import Graph, Operator
+from tinyflash.runtime.ops.common import arity, attr, const, require, tensor
+
+__all__ = ["prepare", "run"]
+
+_FLOAT = ("float32",)
+
+
+@dataclass(frozen=True, eq=False)
+class OnnxParams:
+    """op: the ONNX op_type; constants: the op's constant inputs (None where an activation);
+    attrs: the node's attributes."""
+
+    op: str
+    constants: tuple
+    attrs: dict
+
+
+def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxParams:
+    n_in = {"MatMul": (2,), "Add": (2,), "Gemm": (2, 3), "Reshape": (2,)}.get(op.op, (1,))
+    arity(op, n_in)
+    for slot in range(len(op.inputs)):
+        if op.inputs[slot] != -1 and not (op.op == "Reshape" and slot == 1):
+            tensor(graph, op, slot, f"input {slot}", _FLOAT)
+    consts = tuple(None if i == -1 else graph.tensors[i].data for i in op.inputs)
+    attrs = {}
+    if op.op == "Gemm":
+        attrs = {"transB": attr(op, "transB", 0, int), "alpha": attr(op, "alpha", 1.0, float),
+                 "beta": attr(op, "beta", 1.0, float)}
+        require(attr(op, "transA", 0, int) == 0, op, "transA=1 not supported", unsupported=True)
+    if op.op == "Softmax":
+        axis = attr(op, "axis", -1, int)
+        require(axis in (-1, len(graph.tensors[op.inputs[0]].shape) - 1), op,
+                "Softmax over an axis other than the last is not supported", unsupported=True)
+    if op.op == "Flatten":
+        attrs = {"axis": attr(op, "axis", 1, int)}
+        require(attrs["axis"] == 1, op, "Flatten only with axis=1", unsupported=True)
+    if op.op == "Reshape":
+        shape_t = tensor(graph, op, 1, "shape", ("int64",))
+        const(op, shape_t, "shape")
+    return OnnxParams(op.op, consts, attrs)
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32)
+
+
+def run(p: OnnxParams, *args: np.ndarray) -> np.ndarray:
+    x = args[0]
+    if p.op == "MatMul":
+        return _matmul(x, args[1])
+    if p.op == "Gemm":
+        b = args[1].T if p.attrs.get("transB", 0) else args[1]
+        y = _matmul(x, b) * np.float32(p.attrs.get("alpha", 1.0))
+        if len(args) > 2:
+            y = y + np.float32(p.attrs.get("beta", 1.0)) * args[2]
+        return y.astype(np.float32)
+    if p.op == "Add":
+        return (x + args[1]).astype(np.float32)
+    if p.op == "Relu":
+        return np.maximum(x, np.float32(0))
+    if p.op == "Sigmoid":
+        return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(np.float32)
+    if p.op == "Tanh":
+        return np.tanh(x.astype(np.float64)).astype(np.float32)
+    if p.op == "Softmax":
+        v = x.astype(np.float64)
+        e = np.exp(v - v.max(axis=-1, keepdims=True))
+        return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+    if p.op == "Identity":
+        return x
+    if p.op == "Flatten":
+        return x.reshape(x.shape[0], -1)
+    if p.op == "Reshape":
+        shape = [int(d) for d in args[1]]
+        shape = [x.shape[i] if d == 0 else d for i, d in enumerate(shape)]
+        if shape and shape[0] not in (-1, x.shape[0]):  # keep the runtime batch
+            shape[0] = x.shape[0] if -1 in shape[1:] else -1
+        return x.reshape(shape)
+    raise AssertionError(p.op)
