@@ -148,6 +148,8 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 def render_markdown(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
     parts = [f"# tinyflash verify: {doc['verdict'].upper()}", "", doc.get("summary", ""), ""]
     parts += [f"- FAIL: {f}" for f in doc["failures"]] + ([""] if doc["failures"] else [])
+    notes = doc.get("manifest", {}).get("notes", [])
+    parts += [f"- note: {n}" for n in notes] + ([""] if notes else [])
     parts += ["## Reproduce", "", "```sh", *commands(run_dir, doc), "```", ""]
     for title, header, rows in sections(run_dir, doc):
         parts += [f"## {title}", "", _md_table(header, rows), ""]
@@ -176,6 +178,9 @@ def render_html(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str, str
     if doc["failures"]:
         parts.append('<ul class="fail">' + "".join(f"<li>{e(f)}</li>" for f in doc["failures"]))
         parts.append("</ul>")
+    notes = doc.get("manifest", {}).get("notes", [])
+    if notes:
+        parts.append("<ul>" + "".join(f"<li>note: {e(n)}</li>" for n in notes) + "</ul>")
     parts.append("<h2>Reproduce</h2><pre>" + e("\n".join(commands(run_dir, doc))) + "</pre>")
     for k, (title, header, rows) in enumerate(sections(run_dir, doc)):
         if k == 2:  # figures after the executors and contracts, before the long tables

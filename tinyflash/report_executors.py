@@ -40,7 +40,6 @@ class Executor:
     artifact: the artifact kind it runs (see report_runfolder.ARTIFACT_KINDS).
     contract: the CONTRACTS group it must agree with bit-exactly / within tolerance, or None.
     modules / tools: importable modules and executables it needs.
-    max_rows: run at most this many inputs (emulators are slow), None for all.
     """
 
     name: str
@@ -51,7 +50,6 @@ class Executor:
     run: RunFn
     trace: TraceFn | None = None
     tools: tuple[str, ...] = ()
-    max_rows: int | None = None
 
 
 def unavailable(executor: Executor, artifact: Path | None) -> str | None:
@@ -152,12 +150,43 @@ def _tflm_trace(path: Path, x1: np.ndarray) -> dict[str, np.ndarray]:
     return {names[i]: np.asarray(it.GetTensor(i, 0)["tensor_data"]).copy() for i in outputs}
 
 
-def _firmware(function: str) -> RunFn:
-    """tinyflash.firmware_c.<function>(header, x) -> y: the generated C, compiled and run."""
+def _c_driver(target: str | None) -> RunFn:
+    """The generated header compiled with firmware_c's driver.c; host (None) or a Cortex-M core.
+
+    path: <prefix>_model.h (int8: DRIVER_MODE 0) or <prefix>_f32_model.h (float32: mode 2).
+    x goes to the driver as inputs.bin (records of the native dtype, little-endian), y comes
+    back from outputs.bin. On QEMU the driver reads and writes them through semihosting.
+    """
 
     def run(path: Path, x: np.ndarray) -> np.ndarray:
-        module = importlib.import_module("tinyflash.firmware_c.runner")
-        return np.asarray(getattr(module, function)(path, x))
+        import subprocess
+        import tempfile
+
+        from tinyflash.firmware_c import toolchain as tc
+
+        prefix = path.name.removesuffix("_model.h")
+        flags = (f"-I{tc.TARGET_DIR}", f"-I{path.parent.resolve()}",
+                 f'-DMODEL_HEADER="{path.name}"', f"-DMODEL_PREFIX={prefix}",
+                 f"-DMODEL_PREFIX_UPPER={prefix.upper()}", f"-D{prefix.upper()}_IMPLEMENTATION",
+                 f"-DDRIVER_MODE={2 if x.dtype == np.float32 else 0}")  # fmt: skip
+        driver = [tc.TARGET_DIR / "driver.c"]
+        with tempfile.TemporaryDirectory(prefix="tinyflash-verify-") as tmp:
+            work = Path(tmp)
+            (work / "inputs.bin").write_bytes(np.ascontiguousarray(x).astype("<" + x.dtype.str[1:]).tobytes())
+            if target is None:
+                exe = tc.compile_host(driver, work / "driver", flags=flags)
+                proc = subprocess.run([str(exe)], cwd=work, capture_output=True, text=True,
+                                      timeout=600)  # fmt: skip
+                status, text = proc.returncode, proc.stderr
+            else:
+                elf = tc.compile_arm(driver, work / "driver.elf", target,
+                                     flags=(*flags, "-DBARE_METAL"))  # fmt: skip
+                result = tc.run_qemu(elf, target, cwd=work, timeout=600)
+                status, text = result.returncode, result.stdout
+            if status != 0:
+                raise RuntimeError(f"C driver exited {status}: {text.strip()[:500]}")
+            y = np.frombuffer((work / "outputs.bin").read_bytes(), dtype=x.dtype)
+        return y.reshape(len(x), -1).copy()
 
     return run
 
@@ -169,7 +198,7 @@ _py_litert, _py_litert_trace = _interpreter("litert")
 _EXPORT = ("tinyflash.export.reference",)
 _RUNTIME = ("tinyflash.runtime.interpreter", "tinyflash.runtime.tflite")
 _RUNTIME_ONNX = ("tinyflash.runtime.interpreter", "tinyflash.runtime.onnx")
-_FIRMWARE = ("tinyflash.firmware_c.runner",)
+_FIRMWARE = ("tinyflash.firmware_c.toolchain",)
 
 # Explicit, in report column order: float executors, then the int8 ones by contract.
 EXECUTORS: tuple[Executor, ...] = (
@@ -185,7 +214,7 @@ EXECUTORS: tuple[Executor, ...] = (
     Executor("py-onnx-float", "Python interpreter float (ONNX)", "onnx_float", "float",
              _RUNTIME_ONNX, _py_float, _py_float_trace),
     Executor("c-host-float", "C header on the host (float)", "header_float", "float",
-             _FIRMWARE, _firmware("run_host"), tools=("gcc",)),
+             _FIRMWARE, _c_driver(None), tools=("gcc",)),
     Executor(
         "tflm", "TFLite Micro (tflite-micro)", "tflite_int8", "tflm",
         _EXPORT + ("tflite_micro", "ai_edge_litert"), _tflm, _tflm_trace,
@@ -193,11 +222,14 @@ EXECUTORS: tuple[Executor, ...] = (
     Executor("py-int8-tflm", "Python interpreter int8 (tflm rounding)", "tflite_int8", "tflm",
              _RUNTIME, _py_tflm, _py_tflm_trace),
     Executor("c-host-int8", "C header on the host (int8)", "header_int8", "tflm",
-             _FIRMWARE, _firmware("run_host"), tools=("gcc",)),
+             _FIRMWARE, _c_driver(None), tools=("gcc",)),
     Executor(
         "c-m4-int8", "C header on emulated Cortex-M4 (int8)", "header_int8", "tflm",
-        _FIRMWARE, _firmware("run_cortex_m"),
-        tools=("arm-none-eabi-gcc", "qemu-system-arm"), max_rows=None,
+        _FIRMWARE, _c_driver("cortex-m4"), tools=("arm-none-eabi-gcc", "qemu-system-arm"),
+    ),
+    Executor(
+        "c-m4-float", "C header on emulated Cortex-M4 (float, FPU)", "header_float", "float",
+        _FIRMWARE, _c_driver("cortex-m4"), tools=("arm-none-eabi-gcc", "qemu-system-arm"),
     ),
     Executor(
         "litert-int8-ref", "TFLite int8 (reference kernels)", "tflite_int8", "litert",
@@ -226,12 +258,14 @@ def _tracer(ex: Executor) -> Executor | None:
 
 
 def first_divergence(
-    a: Executor, b: Executor, path_a: Path, path_b: Path, x_a: np.ndarray, x_b: np.ndarray,
+    a: Executor, b: Executor, paths: dict[str, Path], row: Callable[[Executor], np.ndarray],
     tolerance: float,
 ) -> dict[str, object]:  # fmt: skip
     """Trace one input through both executors; name the first tensor that differs.
 
-    x_a / x_b: (1, features), the row in each executor's native input dtype. Tensors are
+    paths: artifact kind -> file. row(executor): the input row, (1, features) in that
+    executor's native input dtype. An executor without a trace is stood in for by the Python
+    interpreter of its contract (STAND_INS), on that interpreter's own artifact. Tensors are
     matched by name, in the execution order of `a`'s trace; a difference counts when it
     exceeds `tolerance` (0 for int8 codes). Returns {"layer": name or None, "layer_text"}.
     """
@@ -246,8 +280,8 @@ def first_divergence(
             f"share the stand-in {ta.name}, so the difference is in their own code",
         }
     try:
-        trace_a = ta.trace(path_a, x_a)  # type: ignore[misc]
-        trace_b = tb.trace(path_b, x_b)  # type: ignore[misc]
+        trace_a = ta.trace(paths[ta.artifact], row(ta))  # type: ignore[misc]
+        trace_b = tb.trace(paths[tb.artifact], row(tb))  # type: ignore[misc]
     except Exception as exc:  # noqa: BLE001 - a failed trace must not hide the violation
         return {"layer": None, "layer_text": f"tracing failed: {type(exc).__name__}: {exc}"}
     via = "" if (ta, tb) == (a, b) else f" (traced with {ta.name} vs {tb.name})"

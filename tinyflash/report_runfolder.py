@@ -27,6 +27,7 @@ __all__ = [
     "hostile_rows",
     "load_manifest",
     "make_inputs",
+    "register_artifacts",
 ]
 
 MANIFEST = "manifest.json"
@@ -81,16 +82,52 @@ def check_manifest(run_dir: Path, manifest: dict[str, Any]) -> int:
         found = sha256_file(path)
         if found != expected:
             raise Tampered(
-                f"artifact {kind} ({name}) was modified after export: sha256 expected "
-                f"{expected} (from {MANIFEST}), found {found}; refusing to verify it"
+                f"artifact {kind} ({name}) differs from {MANIFEST}: sha256 expected "
+                f"{expected}, found {found}; refusing to verify a modified or swapped file"
             )
         checked += 1
     return checked
 
 
-def artifact_paths(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Path]:
-    """kind -> path of every artifact the manifest lists (with a file name)."""
-    return {k: run_dir / e["file"] for k, e in _entries(manifest).items() if e.get("file")}
+# Headers written by `tinyflash codegen` outside `tinyflash run` are not in the manifest:
+# found by name (<prefix>_model.h, <prefix>_f32_model.h), and reported as not hash-checked.
+_HEADER_PATTERNS = {"header_float": "*_f32_model.h", "header_int8": "*_model.h"}
+
+
+def artifact_paths(run_dir: Path, manifest: dict[str, Any]) -> tuple[dict[str, Path], list[str]]:
+    """(kind -> path of every artifact, kinds found by name only: not in the manifest)."""
+    paths = {k: run_dir / e["file"] for k, e in _entries(manifest).items() if e.get("file")}
+    unlisted = []
+    for kind, pattern in _HEADER_PATTERNS.items():
+        if kind in paths:
+            continue
+        found = [p for p in sorted(run_dir.glob(pattern)) if p not in paths.values()]
+        if kind == "header_int8":
+            found = [p for p in found if not p.name.endswith("_f32_model.h")]
+        if len(found) == 1:
+            paths[kind] = found[0]
+            unlisted.append(kind)
+    return paths, unlisted
+
+
+def register_artifacts(run_dir: Path, files: dict[str, Path], **info: Any) -> dict[str, Any]:
+    """Add (or replace) artifacts in manifest.json: kind -> file in run_dir, with its sha256.
+
+    Used after codegen so verify hash-checks the generated headers like every other artifact.
+    `info` is stored in each entry (e.g. generator="tinyflash.firmware_c", rounding="tflm").
+    """
+    from tinyflash.atomic import write_json
+
+    manifest = load_manifest(run_dir)
+    for kind, path in files.items():
+        path = Path(path)
+        if path.parent.resolve() != run_dir.resolve():
+            raise UserError(f"{path}: artifacts must be inside the run folder {run_dir}")
+        data = path.read_bytes()
+        manifest["artifacts"][kind] = {"file": path.name, "sha256": hashlib.sha256(data).hexdigest(),
+                                       "bytes": len(data), **info}  # fmt: skip
+    write_json(run_dir / MANIFEST, manifest)
+    return manifest
 
 
 def hostile_rows(n: int, features: int, seed: int) -> np.ndarray:

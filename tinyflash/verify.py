@@ -148,7 +148,11 @@ def verify(
         return doc
     say(f"manifest: {doc['manifest']['checked']} artifacts match their sha256")
 
-    paths = rf.artifact_paths(run_dir, manifest)
+    paths, unlisted = rf.artifact_paths(run_dir, manifest)
+    for kind in unlisted:
+        note = f"{paths[kind].name} ({kind}) is not listed in manifest.json: sha256 not checked"
+        doc["manifest"].setdefault("notes", []).append(note)
+        say(f"note: {note}")
     inputs = _inputs(run_dir, manifest, paths, limit, hostile)
     doc["inputs"] = {"test_images": inputs.n_test, "hostile": inputs.n - inputs.n_test,
                      "seed": SEED, "input_quant": list(inputs.quant)}  # fmt: skip
@@ -222,16 +226,12 @@ def _divergence(v, ran, paths, inputs) -> dict[str, Any]:  # type: ignore[no-unt
     from tinyflash import report_parity as rp
     from tinyflash import report_runfolder as rf
 
-    a, b = ran[v.a], ran[v.b]
-
     def row(ex: rx.Executor):  # type: ignore[no-untyped-def]
         x = inputs.as_int8 if ex.artifact in rf.INT8_KINDS else inputs.as_float
         return x[v.row : v.row + 1]
 
     tolerance = rp.CONTRACTS[v.contract][1]
-    return rx.first_divergence(
-        a, b, paths[a.artifact], paths[b.artifact], row(a), row(b), tolerance
-    )
+    return rx.first_divergence(ran[v.a], ran[v.b], paths, row, tolerance)
 
 
 def _contract_verdicts(ran, violations) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -1,8 +1,10 @@
 """Fixtures for verify/report tests: a real run folder, trained and exported by the real stages.
 
 `exported` copies the lead's `trained_run()` folder (784-32-10 ReLU, 1 epoch on 6,000 real
-MNIST images, seeded) and runs tinyflash.export's `export_run` on it (float32 and int8
-TFLite/ONNX, manifest.json). Session-scoped; tests that modify files copy it first.
+MNIST images, seeded), runs tinyflash.export's `export_run` on it (float32 and int8
+TFLite/ONNX, manifest.json) and tinyflash.firmware_c's `generate` (mnist_model.h,
+mnist_f32_model.h, registered in the manifest as `tinyflash run` does). Session-scoped; tests
+that modify files copy it first.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ def exported(trained_run, mnist, tmp_path_factory: pytest.TempPathFactory) -> Ex
     folder = tmp_path_factory.mktemp("exported") / "run"
     shutil.copytree(trained_run(), folder)
     export_run(folder, calibration=200, data=mnist, log=lambda s: None)
+    from tinyflash.firmware_c.generate import generate
+    from tinyflash.report_runfolder import register_artifacts
+
+    int8, f32 = generate(folder, prefix="mnist", rounding="tflm")
+    register_artifacts(folder, {"header_int8": int8, "header_float": f32})
     manifest = json.loads((folder / "manifest.json").read_text())
     files = {kind: folder / e["file"] for kind, e in manifest["artifacts"].items()}
     return Exported(folder, preprocess(mnist.x_test), np.asarray(mnist.y_test), files)

@@ -61,11 +61,15 @@ def test_first_divergence_names_the_layer_whose_weight_changed(exported, tmp_pat
     changed.write_bytes(bytes(data))
 
     tflm, py = _executor("tflm"), _executor("py-int8-tflm")
-    found = rx.first_divergence(tflm, py, model, changed, x1, x1, tolerance=0)
+    # py-int8-tflm reads a changed copy: give it its own artifact kind in this test
+    py = dataclasses.replace(py, artifact="changed")
+    paths = {"tflite_int8": model, "changed": changed}
+    found = rx.first_divergence(tflm, py, paths, lambda ex: x1, tolerance=0)
     assert found["layer"] == graph.tensors[fc[1].outputs[0]].name, found
-    same = rx.first_divergence(tflm, py, model, shutil.copy(model, tmp_path / "same.tflite"),
-                               x1, x1, tolerance=0)  # fmt: skip
+    paths["changed"] = Path(shutil.copy(model, tmp_path / "same.tflite"))
+    same = rx.first_divergence(tflm, py, paths, lambda ex: x1, tolerance=0)
     assert same["layer"] is None and "agree" in same["layer_text"]
+    paths["changed"] = changed
     litert = _executor("litert-int8-ref")
-    found = rx.first_divergence(litert, py, model, changed, x1, x1, tolerance=0)
+    found = rx.first_divergence(litert, py, paths, lambda ex: x1, tolerance=0)
     assert found["layer"] == graph.tensors[fc[1].outputs[0]].name, found

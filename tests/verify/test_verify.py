@@ -46,7 +46,7 @@ def test_tampered_artifact_is_refused_before_anything_runs(run_folder: Path, cap
     path.write_bytes(bytes(data))
     assert main(["verify", str(run_folder), "--limit", "10"]) == EXIT_FAILED
     err = capsys.readouterr().err
-    assert "artifact tflite_int8 (model_int8.tflite) was modified after export" in err
+    assert "artifact tflite_int8 (model_int8.tflite) differs from manifest.json" in err
     assert _sha(path) in err
     assert not (run_folder / "report.html").exists()
 
@@ -55,7 +55,7 @@ def test_swapped_model_file_is_refused(run_folder: Path) -> None:
     shutil.copy(run_folder / "model_float32.tflite", run_folder / "model_int8.tflite")
     doc = verify(run_folder, limit=10)
     assert doc["verdict"] == "fail" and doc["executors"] == []
-    assert "model_int8.tflite) was modified after export" in doc["failures"][0]
+    assert "model_int8.tflite) differs from manifest.json" in doc["failures"][0]
 
 
 def test_require_turns_a_skip_into_a_failure(run_folder: Path) -> None:
@@ -91,5 +91,62 @@ def test_assert_parity_passes_and_fails_like_verify(run_folder: Path) -> None:
     doc = assert_parity(run_folder, only=("tflm", "litert-int8-ref"), require=("tflm",), limit=50)
     assert doc["contracts"]["tflm"]["verdict"] == "not checked"  # one member: nothing to pair
     (run_folder / "model.keras").write_bytes(b"not the trained model")
-    with pytest.raises(AssertionError, match=r"artifact keras \(model.keras\) was modified"):
+    with pytest.raises(AssertionError, match=r"artifact keras \(model.keras\) differs from manifest.json"):
         assert_parity(run_folder, limit=50)
+
+
+def _change_one_header_weight(run_folder: Path) -> None:
+    """Move one weight byte of the second layer in mnist_model.h by 100, for a unit that fires.
+
+    mnist__l1_weights is (10 outputs x 32 inputs) offset-binary uint8 in 4x4 blocks:
+    [row block][input group][row in block][input in group] (the header documents the layout).
+    """
+    import re
+
+    import numpy as np
+
+    from tinyflash.runtime.interpreter import load
+    from tinyflash.runtime.quantize import quantize
+    from tinyflash.train.data import load_mnist
+    from tinyflash.train.model import preprocess
+
+    model = load(run_folder / "model_int8.tflite")
+    graph = model.graph
+    fc0 = next(op for op in graph.operators if op.op == "FULLY_CONNECTED")
+    hidden = graph.tensors[fc0.outputs[0]]
+    x = quantize(preprocess(load_mnist(allow_download=False).x_test[:1]),
+                 model.input.scale, model.input.zero_point)  # fmt: skip
+    unit = int(np.flatnonzero(model.trace(x)[hidden.name].ravel() != hidden.quant.zero_point[0])[0])
+    n_in16 = -(-hidden.shape[-1] // 16) * 16
+    index = (unit // 4) * 16 + unit % 4  # output row 0: block 0, row 0 of its block
+    assert n_in16 == 32 and index < 384
+    path = run_folder / "mnist_model.h"
+    text = path.read_text()
+    match = re.search(r"mnist__l1_weights\[\d+\][^{]*\{([^}]*)\}", text)
+    values = match.group(1).split(",")
+    old = int(values[index], 0)
+    values[index] = values[index].replace(values[index].strip(), str(old + 100 if old < 128 else old - 100))
+    path.write_text(text[: match.start(1)] + ",".join(values) + text[match.end(1) :])
+
+
+def test_one_byte_in_a_header_weight_is_refused_then_caught_by_parity(run_folder: Path) -> None:
+    from tinyflash.report_runfolder import register_artifacts
+
+    _change_one_header_weight(run_folder)
+    doc = verify(run_folder, limit=200, hostile=8)
+    assert doc["failures"][0].startswith(
+        "artifact header_int8 (mnist_model.h) differs from manifest.json: sha256 expected"
+    )
+    # Re-hashed as if the generator itself had written it: now the C disagrees with TFLM.
+    register_artifacts(run_folder, {"header_int8": run_folder / "mnist_model.h"})
+    only = ("tflm", "py-int8-tflm", "c-host-int8", "c-m4-int8")
+    doc = verify(run_folder, only=only, limit=200, hostile=8, report=False)
+    ran = {e["name"] for e in doc["executors"] if e["status"] == "ran"}
+    assert "c-host-int8" in ran, doc["executors"]
+    assert doc["verdict"] == "fail"
+    first = doc["failures"][0]
+    assert first.startswith("contract tflm broken: tflm vs c-host-int8 disagree first on test image 0")
+    assert "all 3 traced tensors agree (traced with tflm vs py-int8-tflm)" in first
+    assert {(v["a"], v["b"]) for v in doc["violations"]} >= {("tflm", "c-host-int8")}
+    assert ("c-host-int8", "c-m4-int8") not in {(v["a"], v["b"]) for v in doc["violations"]}
+    assert main(["verify", str(run_folder), "--only", ",".join(only), "--limit", "50"]) == EXIT_FAILED
