@@ -1,0 +1,93 @@
+"""The generator and `tinyflash codegen`: identifiers, reproducibility, provenance, exact
+literals, and the generated API used the way firmware uses it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinyflash.cli import main
+from tinyflash.errors import UserError
+from tinyflash.firmware_c import toolchain as tc
+from tinyflash.firmware_c.cformat import c_float
+from tinyflash.firmware_c.generate import generate, generate_int8_header
+
+C_DIR = Path(__file__).parent / "c"
+
+
+@pytest.mark.parametrize("prefix", ["", "9lives", "my-model", "int", "a__b", "_x", "mnist.h"])
+def test_rejects_prefixes_that_are_not_c_identifiers(prefix, fw_run, tmp_path):
+    with pytest.raises(UserError, match="C identifier"):
+        generate(fw_run(), prefix=prefix, out_dir=tmp_path)
+
+
+def test_output_is_byte_reproducible_and_provenance_is_exact(fw_run, tmp_path):
+    run_dir = fw_run()
+    first = generate(run_dir, prefix="digits", out_dir=tmp_path / "a")
+    second = generate(run_dir, prefix="digits", out_dir=tmp_path / "b")
+    assert [p.name for p in first] == ["digits_model.h", "digits_f32_model.h"]
+    for x, y in zip(first, second, strict=True):
+        assert x.read_bytes() == y.read_bytes()
+    text = first[0].read_text()
+    sha = hashlib.sha256((run_dir / "model_int8.tflite").read_bytes()).hexdigest()
+    assert f'#define DIGITS_MODEL_SHA256 "{sha}"' in text
+    assert "DO NOT EDIT" in text and str(tmp_path) not in text and str(run_dir) not in text
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    acc = manifest["artifacts"]["tflite_int8"]["evaluation"]["tflm"]["accuracy"]
+    assert f"{100 * acc:.2f} % on the 10,000 test images (tflm" in text
+
+
+def test_rounding_mode_is_recorded(fw_run):
+    model = fw_run() / "model_int8.tflite"
+    assert '#define MNIST_ROUNDING "tflm"' in generate_int8_header(model)
+    assert '#define MNIST_ROUNDING "litert"' in generate_int8_header(model, rounding="litert")
+
+
+def test_float_model_is_refused_as_int8(fw_run):
+    with pytest.raises(UserError, match="int8"):
+        generate_int8_header(fw_run() / "model_float32.tflite")
+
+
+def test_float_literals_read_back_exactly():
+    rng = np.random.default_rng(1)
+    values = np.concatenate([
+        rng.standard_normal(2000).astype(np.float32),
+        np.array([1e-45, 1.1754944e-38, 3.4028235e38, -0.0, 1 / 3], np.float32),
+    ])
+    for v in values:
+        assert np.float32(c_float(v)[:-1]) == v
+
+
+def test_cli_writes_headers_and_reports_bad_input(fw_run, tmp_path, capsys):
+    assert main(["codegen", str(fw_run()), "--prefix", "net", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "net_model.h").is_file() and (tmp_path / "net_f32_model.h").is_file()
+    assert main(["codegen", str(tmp_path / "missing")]) == 2
+    assert "model_int8.tflite" in capsys.readouterr().err
+
+
+def test_api_edge_cases_and_two_models_in_one_program(fw_run, tool, tmp_path):
+    tool("gcc")
+    generate(fw_run(), prefix="mnist", out_dir=tmp_path)
+    generate(fw_run((37, 19), "tanh"), prefix="other", out_dir=tmp_path)
+    for cc in ("gcc", "clang"):
+        tool(cc)
+        exe = tc.compile_host([C_DIR / "api_check.c"], tmp_path / f"api_{cc}", cc=cc,
+                              flags=(f"-I{tmp_path}",))
+        proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=30)
+        assert (proc.returncode, proc.stdout) == (0, "ok\n")
+
+
+def test_declarations_compile_as_cpp(fw_run, tool, tmp_path):
+    tool("g++")
+    generate(fw_run(), prefix="mnist", out_dir=tmp_path)
+    src = tmp_path / "use.cpp"
+    src.write_text('#include "mnist_model.h"\nint f(const uint8_t *p) { return mnist_classify(p); }\n')
+    proc = subprocess.run(["g++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                           f"-I{tmp_path}", "-c", str(src), "-o", str(tmp_path / "use.o")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
