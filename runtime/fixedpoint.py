@@ -6,7 +6,7 @@ named:
 
 - "half away from zero": std::round / TfLiteRound (see quantize.round_half_away_from_zero).
 - "gemmlowp": SaturatingRoundingDoublingHighMul rounds the 64-bit product to nearest with ties
-  away from zero, and RoundingDivideByPOT is a rounding right shift with ties away from zero.
+  toward +infinity, and RoundingDivideByPOT is a rounding right shift with ties away from zero.
 - ROUNDING MODES of `multiply_by_quantized_multiplier` (the requantization step):
   "tflm":   gemmlowp DOUBLE rounding: round(x * m / 2^31), then a second rounding shift.
             TensorFlow Lite Micro's reference kernels, CMSIS-NN, tflite-runtime <= 2.14.
@@ -125,28 +125,31 @@ def calculate_input_radius(input_integer_bits: int, input_left_shift: int, total
 
 def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
     """gemmlowp SaturatingRoundingDoublingHighMul (ARM VQRDMULH) on int32 values:
-    round(a * b / 2^31), ties away from zero; INT32_MIN * INT32_MIN saturates to INT32_MAX."""
+    round(a * b / 2^31) with ties toward +infinity; INT32_MIN * INT32_MIN saturates to INT32_MAX.
+
+    The C++ adds a nudge of 2^30 (or 1 - 2^30 when a*b < 0) and divides truncating toward zero;
+    for every int64 product that equals floor((a*b + 2^30) / 2^31), computed here in one shift.
+    """
     a, b = _i64(a), _i64(b)
     _assert_int32("srdhm a", a)
     _assert_int32("srdhm b", b)
-    overflow = (a == b) & (a == INT32_MIN)
-    ab = a * b  # |ab| <= 2^62: exact in int64
-    nudged = ab + np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
-    # C++ integer division truncates toward zero.
-    high = np.where(nudged >= 0, nudged >> 31, -((-nudged) >> 31))
-    return np.where(overflow, INT32_MAX, high)
+    high = (a * b + (1 << 30)) >> 31  # |a*b| <= 2^62: exact in int64
+    overflow = (a == INT32_MIN) & (b == INT32_MIN)
+    return np.where(overflow, INT32_MAX, high) if overflow.any() else high
 
 
 def rounding_divide_by_pot(x, exponent) -> np.ndarray:
     """gemmlowp RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero.
-    x: int32 values; exponent: int or array broadcastable with x, each in [0, 31]."""
+    x: int32 values; exponent: int or array broadcastable with x, each in [0, 31].
+
+    gemmlowp adds 1 when the remainder exceeds half the divisor (minus one for x >= 0); that is
+    floor((x + 2^(e-1) - [x < 0]) / 2^e) for e >= 1, and x itself for e == 0.
+    """
     x, e = _i64(x), _i64(exponent)
     _assert_int32("rounding_divide_by_pot x", x)
     assert e.size == 0 or (e.min() >= 0 and e.max() <= 31), f"exponent out of [0, 31]: {e}"
-    mask = (np.int64(1) << e) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (x < 0)
-    return (x >> e) + (remainder > threshold)
+    half = (np.int64(1) << e) >> 1
+    return (x + half - ((x < 0) & (e > 0))) >> e
 
 
 def saturating_left_shift(x, exponent: int) -> np.ndarray:
@@ -180,10 +183,8 @@ def count_leading_zeros_u32(x) -> np.ndarray:
     """Leading zero bits of x viewed as uint32 (32 for 0). x: int64 in [0, 2^32)."""
     x = _i64(x)
     assert x.size == 0 or (x.min() >= 0 and x.max() < 2**32)
-    bits = np.zeros_like(x)
-    for k in range(32):
-        bits += x >= (np.int64(1) << k)
-    return 32 - bits
+    # frexp of an integer below 2^53 is exact: x = m * 2^k with m in [0.5, 1), k = bit length
+    return 32 - np.frexp(x.astype(np.float64))[1].astype(np.int64)
 
 
 # --- requantization: the one place the two rounding modes differ --------------------------------
