@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _names(text: str) -> tuple[str, ...]:
+def split_names(text: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
@@ -78,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
         result = verify(
             args.run_dir,
-            require=_names(args.require),
-            only=_names(args.only) or None,
+            require=split_names(args.require),
+            only=split_names(args.only) or None,
             limit=args.limit,
             hostile=args.hostile,
             report=not args.no_report,
@@ -101,6 +101,7 @@ def verify(
     limit: int | None = None,
     hostile: int = HOSTILE_ROWS,
     report: bool = True,
+    data: Any = None,
     log: Callable[[str], None] | None = None,
     on_step: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any]:
@@ -108,6 +109,8 @@ def verify(
 
     require: executor names that must run ("all": every one); only: run just these.
     limit: first N test images only (quick checks); hostile: number of hostile rows.
+    data: the tinyflash.train.data.Dataset the run was trained on (default: load_mnist of
+    the manifest's data_path, i.e. MNIST unless the run used another data set).
     log: called with one line per step (None: silent); on_step(done, total, executor name)
     is called before each executor runs and once at the end (progress bars).
     A tampered artifact stops before anything runs: verdict "fail", and the failure names the
@@ -153,7 +156,7 @@ def verify(
         note = f"{paths[kind].name} ({kind}) is not listed in manifest.json: sha256 not checked"
         doc["manifest"].setdefault("notes", []).append(note)
         say(f"note: {note}")
-    inputs = _inputs(run_dir, manifest, paths, limit, hostile)
+    inputs = _inputs(manifest, paths, data, limit, hostile)
     doc["inputs"] = {"test_images": inputs.n_test, "hostile": inputs.n - inputs.n_test,
                      "seed": SEED, "input_quant": list(inputs.quant)}  # fmt: skip
     out_quant = _output_quant(manifest, paths)
@@ -247,14 +250,15 @@ def _contract_verdicts(ran, violations) -> dict[str, Any]:  # type: ignore[no-un
     return verdicts
 
 
-def _inputs(run_dir: Path, manifest: dict[str, Any], paths: dict[str, Path],
-            limit: int | None, hostile: int):  # type: ignore[no-untyped-def]
+def _inputs(manifest: dict[str, Any], paths: dict[str, Path], data: Any, limit: int | None,
+            hostile: int):  # type: ignore[no-untyped-def]
     """The test images of the run's data set (pixels / 255) plus hostile rows."""
     from tinyflash import report_runfolder as rf
     from tinyflash.train.data import load_mnist
     from tinyflash.train.model import preprocess
 
-    data = load_mnist(manifest.get("data_path"), allow_download=False)
+    if data is None:
+        data = load_mnist(manifest.get("data_path"), allow_download=False)
     images, labels = data.x_test, data.y_test
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
