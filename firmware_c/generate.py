@@ -244,6 +244,9 @@ extern "C" {{
 int {p}_classify(const uint8_t *pixels);
 /* As {p}_classify with caller-owned scratch; -1 for NULL, -2 for a misaligned arena. */
 int {p}_classify_with_arena(const uint8_t *pixels, void *arena);
+/* input[i] = the model input for pixels[i] (0..255), exactly as the Python side quantizes
+ * float32(pixel) / 255; i < {P}_INPUT_SIZE. */
+void {p}_quantize(const uint8_t *pixels, int8_t *input);
 /* probabilities[i] = {P}_OUTPUT_SCALE * (output[i] - {P}_OUTPUT_ZERO_POINT), i < {P}_OUTPUT_SIZE. */
 void {p}_dequantize(const int8_t *output, float *probabilities);
 /* A short English description of a status. */
@@ -328,6 +331,13 @@ int {p}_classify_with_arena(const uint8_t *pixels, void *arena) {{
 
 int {p}_classify(const uint8_t *pixels) {{
   return {p}_classify_with_arena(pixels, {p}__arena);
+}}
+
+void {p}_quantize(const uint8_t *pixels, int8_t *input) {{
+  size_t i;
+  for (i = 0; i < {P}_INPUT_SIZE; i++) {{
+    input[i] = (int8_t)(int32_t)((int32_t){p}__input_table[pixels[i]] - 128);
+  }}
 }}
 
 void {p}_dequantize(const int8_t *output, float *probabilities) {{

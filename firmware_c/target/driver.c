@@ -7,6 +7,7 @@
  *   DRIVER_MODE 0: int8 in (INPUT_SIZE B)   -> int8 out (OUTPUT_SIZE B)     <prefix>_run
  *   DRIVER_MODE 1: uint8 pixels in          -> 1 byte class                  <prefix>_classify
  *   DRIVER_MODE 2: float32 in (4*INPUT_SIZE) -> float32 out                  <prefix>_run (f32)
+ *   DRIVER_MODE 3: uint8 pixels in          -> int8 model input              <prefix>_quantize
  * Bare metal (-DBARE_METAL): each inference sits between bench_begin()/bench_end() (the
  * instruction-count plugin reports one region per record, after one empty calibration
  * region) and the deepest stack use of any inference is printed as "stack N".
@@ -32,6 +33,10 @@ typedef int8_t out_t;
 typedef uint8_t in_t;
 typedef uint8_t out_t;
 #define OUT_COUNT 1
+#elif DRIVER_MODE == 3
+typedef uint8_t in_t;
+typedef int8_t out_t;
+#define OUT_COUNT IN_SIZE
 #else
 typedef float in_t;
 typedef float out_t;
@@ -46,6 +51,9 @@ static int infer(void) {
   const int c = FN(_classify)(input);
   output[0] = (uint8_t)c;
   return c < 0;
+#elif DRIVER_MODE == 3
+  FN(_quantize)(input, output);
+  return 0;
 #else
   return FN(_run)(input, output) != 0;
 #endif

@@ -97,3 +97,14 @@ def test_softmax_matches_runtime(rounding, tool, tmp_path):
     out = _run_check("softmax_check.c", tmp_path, b"".join(records), (ROUNDING_FLAG[rounding],))
     np.testing.assert_array_equal(np.frombuffer(out, np.int8).reshape(-1, 16),
                                   np.concatenate(expected))
+
+
+def test_cppcheck_finds_nothing(tool, header):
+    """Static analysis of the kernel sources and of a generated header's implementation."""
+    tool("cppcheck")
+    base = ["cppcheck", "--enable=warning,portability,performance", "--std=c99",
+            "--error-exitcode=1", "--quiet", f"-I{tc.HERE}"]
+    for args in ([str(tc.HERE / s) for s in SOURCES],
+                 ["-DMNIST_IMPLEMENTATION", str(header() / "mnist_model.h")]):
+        proc = subprocess.run([*base, *args], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr

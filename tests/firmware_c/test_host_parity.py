@@ -50,6 +50,13 @@ def test_classify_uint8_pixels(fw_run, host_driver, run_driver, pixels, quantize
     np.testing.assert_array_equal(classes, np.argmax(expected, axis=1))
 
 
+def test_quantize_pixels_matches_python(fw_run, host_driver, run_driver, quantize_pixels):
+    """quantize(): every uint8 pixel value, as the Python side quantizes float32(p) / 255."""
+    values = np.tile(np.arange(256, dtype=np.uint8), 4)[:784].reshape(1, 784)
+    out = np.frombuffer(run_driver(host_driver(mode=3), values.tobytes()), np.int8)
+    np.testing.assert_array_equal(out.reshape(1, 784), quantize_pixels(fw_run(), values))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("hidden", "activation"),
