@@ -115,6 +115,7 @@ def commands(run_dir: Path, doc: dict[str, Any]) -> list[str]:
     return [
         f"tinyflash verify {run_dir}{extra}",
         f"tinyflash run --out {run_dir} --from verify",
+        f"tinyflash run --out NEW_DIR --config {run_dir / 'config.toml'}   # retrain from scratch",
         "tinyflash verify " + f"{run_dir} --require "
         + ",".join(e["name"] for e in doc.get("executors", []) if e["status"] == "ran"),
     ]
@@ -136,6 +137,17 @@ def _figures(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, str, bytes]]
     return figs
 
 
+def inputs_text(doc: dict[str, Any]) -> str:
+    """One sentence describing the inputs every executor saw."""
+    i = doc.get("inputs", {})
+    if not i:
+        return ""
+    return (f"Inputs: {i['test_images']:,} test images (pixels / 255) and {i['hostile']} hostile "
+            "rows: all -128, all 127, two -128/127 checkerboards, then uniform random int8 codes "
+            f"(seed {i['seed']}); float executors get their dequantized values "
+            f"(input scale {i['input_quant'][0]:.6g}, zero point {i['input_quant'][1]}).")
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
     def cell(s: str) -> str:
         return str(s).replace("|", "\\|").replace("\n", " ")
@@ -146,7 +158,8 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def render_markdown(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
-    parts = [f"# tinyflash verify: {doc['verdict'].upper()}", "", doc.get("summary", ""), ""]
+    parts = [f"# tinyflash verify: {doc['verdict'].upper()}", "", doc.get("summary", ""), "",
+             inputs_text(doc), ""]
     parts += [f"- FAIL: {f}" for f in doc["failures"]] + ([""] if doc["failures"] else [])
     notes = doc.get("manifest", {}).get("notes", [])
     parts += [f"- note: {n}" for n in notes] + ([""] if notes else [])
@@ -174,6 +187,7 @@ def render_html(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str, str
         f"<title>tinyflash verify: {e(verdict)}</title><style>{_CSS}</style></head><body>",
         f'<h1>tinyflash verify: <span class="{e(verdict)}">{e(verdict.upper())}</span></h1>',
         f"<p>{e(doc.get('summary', ''))}</p>",
+        f"<p>{e(inputs_text(doc))}</p>",
     ]
     if doc["failures"]:
         parts.append('<ul class="fail">' + "".join(f"<li>{e(f)}</li>" for f in doc["failures"]))
