@@ -12,6 +12,7 @@ input to an int8 model is quantized first with the input tensor's scale / zero p
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from tinyflash.errors import UserError
-from tinyflash.runtime.errors import UnsupportedOperatorError
+from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
 from tinyflash.runtime.fixedpoint import ROUNDINGS
-from tinyflash.runtime.graph import Graph
+from tinyflash.runtime.graph import Graph, Tensor
 from tinyflash.runtime.quantize import quantize
 
 __all__ = ["Model", "TensorInfo", "kernels_for", "load", "prepare"]
+
+MAX_ROW_ELEMENTS = 1 << 24  # per-row input size the load-time shape check will allocate
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,17 @@ def load(source: str | os.PathLike | bytes, rounding: str = "tflm") -> Model:
     return Model(graph, rounding)
 
 
+def _check_shape(t: Tensor, value: np.ndarray, where: str) -> None:
+    """The computed (N, ...) value must match the declared shape after the batch dimension."""
+    declared = t.shape[1:]
+    found = value.shape[1:]
+    if len(t.shape) != value.ndim or any(d != -1 and d != f for d, f in zip(declared, found)):
+        raise ModelFormatError(
+            f"{where}: output {t.name!r} is declared with shape {t.shape}, but the operator "
+            f"computes (N, {', '.join(map(str, found))})"
+        )
+
+
 def _info(graph: Graph, index: int) -> TensorInfo:
     t = graph.tensors[index]
     q = t.quant
@@ -118,6 +132,26 @@ class Model:
         self._kernels = kernels_for(graph)
         self.input = _info(graph, graph.inputs[0])
         self.output = _info(graph, graph.outputs[0])
+        self._check_shapes()
+
+    def _check_shapes(self) -> None:
+        """Run one zero row at load: every operator output must have the per-row shape the file
+        declares (-1 matches any size) and the graph output must be computed, so no caller (the
+        C generator sizes its buffers from these shapes) trusts a shape the kernels do not make.
+        Raises ModelFormatError / UnsupportedOperatorError (tests/hostile found both lies)."""
+        features = self.input.shape
+        if any(d < 0 for d in features) or math.prod(features) > MAX_ROW_ELEMENTS:
+            raise UnsupportedOperatorError(
+                f"input: expected a static per-row shape of at most {MAX_ROW_ELEMENTS} elements, "
+                f"found {features}"
+            )
+        values = self._run(np.zeros((1, *features), self.input.dtype), check_shapes=True)
+        out = self.graph.outputs[0]
+        if out not in values:
+            raise ModelFormatError(
+                f"graph output tensor {out} ({self.graph.tensors[out].name}) is not computed by "
+                "any operator"
+            )
 
     def _check_input(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -134,12 +168,22 @@ class Model:
         raise UserError(f"input: expected dtype {want.name} (or float32 pixels to quantize), "
                         f"found {x.dtype.name}")
 
-    def _run(self, x: np.ndarray) -> dict[int, np.ndarray]:
+    def _run(self, x: np.ndarray, check_shapes: bool = False) -> dict[int, np.ndarray]:
         g = self.graph
         values: dict[int, np.ndarray] = {g.inputs[0]: self._check_input(x)}
         for op, p in zip(g.operators, self.params, strict=True):
             args = [values[i] if i in values else g.tensors[i].data for i in op.inputs if i != -1]
-            values[op.outputs[0]] = self._kernels[op.op].run(p, *args)
+            if not check_shapes:
+                values[op.outputs[0]] = self._kernels[op.op].run(p, *args)
+                continue
+            try:  # the load-time dry run: a kernel contract the file's shapes break
+                values[op.outputs[0]] = self._kernels[op.op].run(p, *args)
+            except (AssertionError, ValueError) as exc:
+                raise ModelFormatError(
+                    f"{op.name or op.op}: cannot run on the tensors the file declares: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from None
+            _check_shape(g.tensors[op.outputs[0]], values[op.outputs[0]], op.name or op.op)
         return values
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
