@@ -69,8 +69,9 @@ def tables(records: list[dict[str, Any]]) -> str:
         out.append("|---|---:|---:|---|---|---:|---:|---:|")
         for x in r["rows"]:
             out.append(
-                f"| {x['artifact']} | {x['bytes']:,} | {x['convert_seconds']:.2f} | {x['executor']} "
-                f"| {x['semantics'] or ''} | {x['accuracy']:.4f} | {x['drop_pp']:+.2f} "
+                f"| {x['artifact']} | {x['bytes']:,} | {x['convert_seconds']:.2f} "
+                f"| {x['executor']} | {x['semantics'] or ''} | {x['accuracy']:.4f} "
+                f"| {x['drop_pp']:+.2f} "
                 f"| {x['eval_seconds']:.3f} |"
             )
         out.append("")
@@ -99,8 +100,9 @@ def run(ctx: Any) -> tuple[str, dict[str, Any]]:
     text = (
         "Each preset's model.keras exported again with timings (TensorFlow already imported). "
         "Accuracy on all 10,000 MNIST test images with each artifact's real runtime; drop = "
-        "Keras float minus artifact, in percentage points. TFLM runs one image per invoke; "
-        "litert and onnxruntime run the batch at once, one thread.\n\n" + tables(records)
+        "Keras float minus artifact, in percentage points. TFLM runs one image per invoke "
+        "(rows split over the usable cores); litert and onnxruntime run the batch at once, "
+        "one thread.\n\n" + tables(records)
     )
     return text, {"presets": records}
 

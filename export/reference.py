@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -114,15 +114,34 @@ def run_litert(
     return interpreter.get_tensor(out["index"]).copy()
 
 
-def run_tflm(model: ModelSource, x: np.ndarray) -> np.ndarray:
+TFLM_ROWS_PER_THREAD = 1000  # below this, a second interpreter costs more than it saves
+
+
+def _tflm_rows(interpreter: Any, rows: np.ndarray, y: np.ndarray) -> None:
+    """Fill y[i] with the model's output for rows[i] (1, features), one invoke each."""
+    set_input, invoke, get_output = (interpreter.set_input, interpreter.invoke,
+                                     interpreter.get_output)  # fmt: skip
+    for i in range(len(rows)):
+        set_input(rows[i], 0)
+        invoke()
+        y[i] = get_output(0)[0]  # get_output returns a fresh (1, out_features) array
+
+
+def run_tflm(model: ModelSource, x: np.ndarray, threads: int | None = None) -> np.ndarray:
     """Run a .tflite model in TensorFlow Lite Micro's C++ interpreter (the "tflm" semantics).
 
-    TFLM has a fixed batch of 1, so each row is one set_input / invoke / get_output.
+    TFLM has a fixed batch of 1, so each row is one set_input / invoke / get_output. Invoke
+    releases the GIL, so the rows are split over `threads` interpreters (default: the usable
+    cores, at most one per TFLM_ROWS_PER_THREAD rows); rows are independent, so the result
+    does not depend on the split.
     x: (N, in_features) native input dtype. Returns (N, out_features) native output dtype.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from tflite_micro import runtime as tflm
 
-    interpreter = tflm.Interpreter.from_bytes(_model_bytes(model))
+    data = _model_bytes(model)
+    interpreter = tflm.Interpreter.from_bytes(data)
     inp = interpreter.get_input_details(0)
     out = interpreter.get_output_details(0)
     in_shape = tuple(int(d) for d in inp["shape"])
@@ -131,12 +150,21 @@ def run_tflm(model: ModelSource, x: np.ndarray) -> np.ndarray:
     x = _check_input(x, in_shape[1], np.dtype(inp["dtype"]), "tflm")
     y = np.empty((x.shape[0], int(out["shape"][-1])), dtype=out["dtype"])
     rows = x[:, None, :]  # (N, 1, features): each row already has the model's input shape
-    set_input, invoke, get_output = (interpreter.set_input, interpreter.invoke,
-                                     interpreter.get_output)  # fmt: skip
-    for i in range(x.shape[0]):
-        set_input(rows[i], 0)
-        invoke()
-        y[i] = get_output(0)[0]  # get_output returns a fresh (1, out_features) array
+    if threads is None:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    threads = max(1, min(threads, len(rows) // TFLM_ROWS_PER_THREAD))
+    if threads == 1:
+        _tflm_rows(interpreter, rows, y)
+        return y
+    bounds = np.linspace(0, len(rows), threads + 1).astype(int)
+    interpreters = [interpreter] + [tflm.Interpreter.from_bytes(data) for _ in range(threads - 1)]
+    with ThreadPoolExecutor(threads) as pool:
+        jobs = [
+            pool.submit(_tflm_rows, it, rows[a:b], y[a:b])
+            for it, a, b in zip(interpreters, bounds[:-1], bounds[1:], strict=True)
+        ]
+        for job in jobs:
+            job.result()
     return y
 
 

@@ -66,6 +66,14 @@ def test_tflm_and_litert_int8_agree_within_rounding(run):
         assert np.quantile(lsb, 0.99) <= 4 and lsb.max() <= 40
 
 
+def test_tflm_threads_do_not_change_results(run):
+    run_dir, _, x, _ = run
+    path = run_dir / "model_int8.tflite"
+    (s_in, z_in), _ = _io_quant(path)
+    xq = quantize(x, s_in, z_in, "int8")  # N = 2000 rows: two threads of 1000
+    np.testing.assert_array_equal(run_tflm(path, xq, threads=2), run_tflm(path, xq, threads=1))
+
+
 def test_onnxruntime_float_matches_keras(run):
     run_dir, _, x, want = run
     for optimize in (True, False):
