@@ -15,6 +15,10 @@ else is an error), per Keras layer, identical for float32 and int8:
     Dense(softmax)  -> FULLY_CONNECTED (NONE) + SOFTMAX (beta 1.0)
     Dropout         -> nothing
 
+FULLY_CONNECTED inputs are (activation, weights, bias); the bias index is -1 (absent) when the
+converter folds a linear layer's bias into the next layer's: with two or more consecutive
+linear hidden layers, every linear layer after the first has no bias tensor.
+
 Tensors, float32 model: input (1, F) float32 (batch resizable), weights (units, in) float32
 (FULLY_CONNECTED keeps the kernel transposed), bias (units,) float32, output (1, classes).
 
