@@ -57,6 +57,7 @@ def _i64(x) -> np.ndarray:
 def _assert_int32(name: str, x: np.ndarray) -> None:
     if x.size and (x.min() < INT32_MIN or x.max() > INT32_MAX):
         raise AssertionError(f"{name}: values must fit int32, found [{x.min()}, {x.max()}]")
+    # (a min/max pass per call: cheap next to the arithmetic it guards)
 
 
 def _check_rounding(rounding: str) -> None:

@@ -10,11 +10,14 @@ int8 (TFLite reference_ops::Softmax, both TFLM and ai-edge-litert BUILTIN_REF):
     y = clamp(RoundingDivideByPOT(srdhm(r, e), num_bits_over_unit + 23) - 128, -128, 127)
 The modes differ in MBQM_GT1 (double vs single rounding) and in the cap on the real multiplier
 (2^31 - 1 vs 2^30 - 1) -- both in fixedpoint / prepare.
+
+e depends only on diff in [-255, 0], so prepare tabulates it once (`exp_table`, 256 entries,
+index -diff); run() does lookups plus the per-row reciprocal and the final rescale.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,16 +31,21 @@ _SCALED_DIFF_INTEGER_BITS = 5
 _ACCUMULATION_INTEGER_BITS = 12
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SoftmaxInt8:
     """Prepared int8 SOFTMAX: beta * input_scale * 2^26 = input_multiplier * 2^(left_shift-31)
-    (capped), diff_min = -CalculateInputRadius(5, input_left_shift)."""
+    (capped), diff_min = -CalculateInputRadius(5, input_left_shift).
+
+    exp_table: (256,) int64, exp_table[d] = exp_on_negative_values(MBQM_GT1(-d)) in Q0.31 for
+    diff = -d, and 0 where -d < diff_min (those entries contribute nothing and output -128).
+    """
 
     beta: float
     input_multiplier: int
     input_left_shift: int
     diff_min: int
     rounding: str
+    exp_table: np.ndarray = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -45,17 +53,23 @@ class SoftmaxFloat:
     beta: float
 
 
+def exp_table(input_multiplier: int, input_left_shift: int, diff_min: int, rounding: str):
+    """(256,) int64 Q0.31: exp of the rescaled diff for diff = 0, -1, ..., -255 (0 if invalid)."""
+    diff = -np.arange(256, dtype=np.int64)
+    valid = diff >= diff_min
+    z = fp.multiply_by_quantized_multiplier_greater_than_one(
+        np.where(valid, diff, 0), input_multiplier, input_left_shift, rounding
+    )
+    return np.where(valid, fp.exp_on_negative_values(z, _SCALED_DIFF_INTEGER_BITS), 0)
+
+
 def softmax_int8(q: np.ndarray, p: SoftmaxInt8) -> np.ndarray:
     """q: (..., depth) int8 -> (..., depth) int8, softmax over the last axis."""
     x = q.astype(np.int64)
-    diff = x - x.max(axis=-1, keepdims=True)
-    valid = diff >= p.diff_min
-    safe = np.where(valid, diff, 0)
-    z = fp.multiply_by_quantized_multiplier_greater_than_one(
-        safe, p.input_multiplier, p.input_left_shift, p.rounding
-    )
-    e = fp.exp_on_negative_values(z, _SCALED_DIFF_INTEGER_BITS)
-    terms = np.where(valid, fp.rounding_divide_by_pot(e, _ACCUMULATION_INTEGER_BITS), 0)
+    neg_diff = x.max(axis=-1, keepdims=True) - x  # 0..255
+    valid = neg_diff <= -p.diff_min
+    e = p.exp_table[neg_diff]
+    terms = fp.rounding_divide_by_pot(e, _ACCUMULATION_INTEGER_BITS)  # invalid: e = 0 -> 0
     total = fp.wrap_int32(terms.sum(axis=-1, keepdims=True))
     headroom_plus_one = fp.count_leading_zeros_u32(total)
     num_bits_over_unit = _ACCUMULATION_INTEGER_BITS - headroom_plus_one
@@ -85,7 +99,7 @@ def prepare(graph: Graph, op: Operator, rounding: str):
     real = min(float(np.float32(beta)) * float(in_scale) * float(1 << (31 - 5)), cap)
     m, shift = fp.quantize_multiplier_greater_than_one(real, rounding)
     diff_min = -fp.calculate_input_radius(_SCALED_DIFF_INTEGER_BITS, shift, 31)
-    return SoftmaxInt8(beta, m, shift, diff_min, rounding)
+    return SoftmaxInt8(beta, m, shift, diff_min, rounding, exp_table(m, shift, diff_min, rounding))
 
 
 def run(p, x: np.ndarray, *_constants) -> np.ndarray:
