@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +92,13 @@ def test_declarations_compile_as_cpp(fw_run, tool, tmp_path):
                            f"-I{tmp_path}", "-c", str(src), "-o", str(tmp_path / "use.o")],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_generator_imports_no_tensorflow():
+    """Generating C needs numpy and the standard library only (no TensorFlow, no litert)."""
+    code = ("import sys, tinyflash.firmware_c.generate, tinyflash.firmware_c.cli; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('tensorflow', 'keras', 'ai_edge_litert', 'tflite_micro', 'onnx')))")
+    out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert out.strip() == "[]"
