@@ -183,11 +183,9 @@ def render(machine: dict[str, Any], results: list[dict[str, Any]], seconds: floa
         note = r.get("reason", "").replace("|", "\\|")
         lines.append(f"| bench/{r['module']}.py | {r['status']} | {r['seconds']:.1f} | {note} |")
     for r in results:
-        lines += ["", f"## {r['module']}", ""]
-        if r["status"] == "ran":
-            lines.append(r["markdown"].strip())
-        else:
-            lines.append(f"Skipped: {r['reason']}")
+        text = r["markdown"].strip() if r["status"] == "ran" else f"Skipped: {r['reason']}"
+        heading = [] if text.startswith("## ") else [f"## {r['module']}", ""]
+        lines += ["", *heading, text]
     return "\n".join(lines) + "\n"
 
 
