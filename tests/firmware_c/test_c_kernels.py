@@ -11,7 +11,7 @@ import pytest
 
 from tinyflash.firmware_c import toolchain as tc
 from tinyflash.runtime import fixedpoint as fp
-from tinyflash.runtime.ops.softmax import SoftmaxInt8, softmax_int8
+from tinyflash.runtime.ops.softmax import SoftmaxInt8, exp_table, softmax_int8
 
 SOURCES = sorted(p.name for p in tc.HERE.glob("tfk_*.c"))
 C_DIR = Path(__file__).parent / "c"
@@ -91,7 +91,8 @@ def test_softmax_matches_runtime(rounding, tool, tmp_path):
         q[0] = 127
         q[1] = -128
         q[2, :8] = 127
-        expected.append(softmax_int8(q, SoftmaxInt8(beta, m, shift, diff_min, rounding)))
+        table = exp_table(m, shift, diff_min, rounding)
+        expected.append(softmax_int8(q, SoftmaxInt8(beta, m, shift, diff_min, rounding, table)))
         head = np.array([m, shift, diff_min], np.int32).tobytes()
         records.extend(head + row.tobytes() for row in q)
     out = _run_check("softmax_check.c", tmp_path, b"".join(records), (ROUNDING_FLAG[rounding],))
