@@ -94,14 +94,16 @@ def load(source: str | os.PathLike | bytes, rounding: str = "tflm") -> Model:
     return Model(graph, rounding)
 
 
-def _check_shape(t: Tensor, value: np.ndarray, where: str) -> None:
-    """The computed (N, ...) value must match the declared shape after the batch dimension."""
-    declared = t.shape[1:]
-    found = value.shape[1:]
-    if len(t.shape) != value.ndim or any(d != -1 and d != f for d, f in zip(declared, found)):
+def _check_shape(t: Tensor, value: np.ndarray, where: str, rows: int | None) -> None:
+    """The computed value must have the declared dtype and shape (-1 matches any size); for a
+    tensor computed from the graph input (rows = the batch), dimension 0 is the batch."""
+    declared = t.shape if rows is None else (rows, *t.shape[1:])
+    if (value.dtype != np.dtype(t.dtype) or len(declared) != value.ndim
+            or any(d != -1 and d != f for d, f in zip(declared, value.shape))):
         raise ModelFormatError(
-            f"{where}: output {t.name!r} is declared with shape {t.shape}, but the operator "
-            f"computes (N, {', '.join(map(str, found))})"
+            f"{where}: output {t.name!r} is declared {t.dtype} {t.shape}, so expected "
+            f"{t.dtype} {declared}{'' if rows is None else f' for a batch of {rows}'}, "
+            f"found {value.dtype} {value.shape}"
         )
 
 
@@ -145,13 +147,17 @@ class Model:
                 f"input: expected a static per-row shape of at most {MAX_ROW_ELEMENTS} elements, "
                 f"found {features}"
             )
-        values = self._run(np.zeros((1, *features), self.input.dtype), check_shapes=True)
         out = self.graph.outputs[0]
-        if out not in values:
+        self._batched = {self.graph.inputs[0]}  # tensors computed from the graph input
+        for op in self.graph.operators:
+            if self._batched.intersection(op.inputs):
+                self._batched.add(op.outputs[0])
+        if out not in self._batched:
             raise ModelFormatError(
-                f"graph output tensor {out} ({self.graph.tensors[out].name}) is not computed by "
-                "any operator"
+                f"graph output tensor {out} ({self.graph.tensors[out].name}) is not computed "
+                "from the graph input"
             )
+        self._run(np.zeros((1, *features), self.input.dtype), check_shapes=True)
 
     def _check_input(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -183,7 +189,8 @@ class Model:
                     f"{op.name or op.op}: cannot run on the tensors the file declares: "
                     f"{type(exc).__name__}: {exc}"
                 ) from None
-            _check_shape(g.tensors[op.outputs[0]], values[op.outputs[0]], op.name or op.op)
+            rows = len(x) if op.outputs[0] in self._batched else None
+            _check_shape(g.tensors[op.outputs[0]], values[op.outputs[0]], op.name or op.op, rows)
         return values
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

@@ -29,8 +29,8 @@ class OnnxParams:
 def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxParams:
     n_in = {"MatMul": (2,), "Add": (2,), "Gemm": (2, 3), "Reshape": (2,)}.get(op.op, (1,))
     arity(op, n_in)
-    for slot in range(len(op.inputs)):
-        if op.inputs[slot] != -1 and not (op.op == "Reshape" and slot == 1):
+    for slot in range(len(op.inputs)):  # slots below min(n_in) are required: -1 is refused
+        if (op.inputs[slot] != -1 or slot < min(n_in)) and not (op.op == "Reshape" and slot == 1):
             tensor(graph, op, slot, f"input {slot}", _FLOAT)
     consts = tuple(None if i == -1 else graph.tensors[i].data for i in op.inputs)
     attrs = {}
