@@ -74,13 +74,13 @@ def export_available() -> bool:
     return importlib.util.find_spec("tinyflash.export.pipeline") is not None
 
 
-def stage_export(args: argparse.Namespace, stages: Stages) -> None:
+def stage_export(args: argparse.Namespace, stages: Stages, data: Any = None) -> None:
     def export() -> str:
         from tinyflash.export.pipeline import export_run
 
-        manifest = export_run(Path(args.out), calibration=args.calibration, log=lambda s: None)
-        n = len(manifest.get("artifacts", {}))
-        return f"{n} artifacts and manifest.json in {args.out}"
+        manifest = export_run(Path(args.out), calibration=args.calibration, log=lambda s: None, data=data)
+        files = [a["file"] for key, a in manifest.get("artifacts", {}).items() if key != "keras"]
+        return f"{', '.join(files)} and manifest.json in {args.out}"
 
     stages.run("export", export)
 
@@ -97,8 +97,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     stages = Stages()
-    stage_train(args, stages)
+    trained = stage_train(args, stages)
     if export_available():
-        stage_export(args, stages)
+        stage_export(args, stages, data=trained["data"])
     stages.summary()
     return 0
