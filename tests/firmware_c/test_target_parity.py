@@ -23,14 +23,15 @@ def arm_build(header, tool, driver_flags, tmp_path_factory):
         tool(name)
     cache = {}
 
-    def build(target: str, opt: str, portable: bool = False):
-        key = (target, opt, portable)
+    def build(target: str, opt: str, portable: bool = False, rounding: str = "tflm",
+              mode: int = 0):
+        key = (target, opt, portable, rounding, mode)
         if key not in cache:
             out = tmp_path_factory.mktemp("elf") / f"driver-{target}{opt}.elf"
             extra = ("-DMNIST_PORTABLE",) if portable else ()
             cache[key] = tc.compile_arm(
                 [tc.TARGET_DIR / "driver.c"], out, target, opt,
-                ("-DBARE_METAL", *driver_flags(header(), 0), *extra),
+                ("-DBARE_METAL", *driver_flags(header(rounding=rounding), mode), *extra),
             )
         return cache[key]
 
@@ -68,3 +69,33 @@ def test_qemu_bit_exact(target, portable, images, arm_build, fw_run, pixels, qua
     c = np.fromfile(tmp_path / "outputs.bin", np.int8).reshape(-1, 10)
     np.testing.assert_array_equal(c, rt.load(model_file)(x))
     np.testing.assert_array_equal(c, reference.run_tflm(model_file, x))
+
+
+def test_qemu_litert_rounding_dsp(arm_build, fw_run, pixels, quantize_pixels, hostile, tool,
+                                  tmp_path):
+    """The litert (single rounding) header on the M4 DSP path, against LiteRT BUILTIN_REF."""
+    tool("qemu-system-arm")
+    model_file = fw_run() / "model_int8.tflite"
+    x = np.concatenate([quantize_pixels(fw_run(), pixels[:300]), hostile[:40]])
+    (tmp_path / "inputs.bin").write_bytes(x.tobytes())
+    result = tc.run_qemu(arm_build("cortex-m4", "-O2", rounding="litert"), "cortex-m4",
+                         cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stdout
+    c = np.fromfile(tmp_path / "outputs.bin", np.int8).reshape(-1, 10)
+    np.testing.assert_array_equal(c, reference.run_litert(model_file, x, "reference"))
+
+
+def test_qemu_float_header_cortex_m4(arm_build, fw_run, pixels, tool, tmp_path):
+    """The float32 header on a hard-float Cortex-M4 against TFLite float."""
+    from tinyflash.train.model import preprocess
+
+    tool("qemu-system-arm")
+    x = preprocess(pixels[:200].reshape(-1, 28, 28))
+    (tmp_path / "inputs.bin").write_bytes(x.tobytes())
+    result = tc.run_qemu(arm_build("cortex-m4", "-O2", mode=2), "cortex-m4", cwd=tmp_path,
+                         timeout=120)
+    assert result.returncode == 0, result.stdout
+    c = np.fromfile(tmp_path / "outputs.bin", np.float32).reshape(-1, 10)
+    real = reference.run_litert(fw_run() / "model_float32.tflite", x, "reference")
+    # float32 sums in another order than TFLite's: equal within rounding noise.
+    np.testing.assert_allclose(c, real, rtol=0, atol=1e-5)
