@@ -172,7 +172,8 @@ def _c_driver(target: str | None) -> RunFn:
         driver = [tc.TARGET_DIR / "driver.c"]
         with tempfile.TemporaryDirectory(prefix="tinyflash-verify-") as tmp:
             work = Path(tmp)
-            (work / "inputs.bin").write_bytes(np.ascontiguousarray(x).astype("<" + x.dtype.str[1:]).tobytes())
+            little_endian = np.ascontiguousarray(x, dtype=x.dtype.newbyteorder("<"))
+            (work / "inputs.bin").write_bytes(little_endian.tobytes())
             if target is None:
                 exe = tc.compile_host(driver, work / "driver", flags=flags)
                 proc = subprocess.run([str(exe)], cwd=work, capture_output=True, text=True,

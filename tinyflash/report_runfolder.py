@@ -124,8 +124,8 @@ def register_artifacts(run_dir: Path, files: dict[str, Path], **info: Any) -> di
         if path.parent.resolve() != run_dir.resolve():
             raise UserError(f"{path}: artifacts must be inside the run folder {run_dir}")
         data = path.read_bytes()
-        manifest["artifacts"][kind] = {"file": path.name, "sha256": hashlib.sha256(data).hexdigest(),
-                                       "bytes": len(data), **info}  # fmt: skip
+        sha = hashlib.sha256(data).hexdigest()
+        manifest["artifacts"][kind] = {"file": path.name, "sha256": sha, "bytes": len(data), **info}
     write_json(run_dir / MANIFEST, manifest)
     return manifest
 

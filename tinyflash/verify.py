@@ -282,7 +282,9 @@ def _inputs(manifest: dict[str, Any], paths: dict[str, Path], data: Any, limit: 
     return rf.make_inputs(preprocess(images), labels, _input_quant(manifest, paths), hostile, SEED)
 
 
-def _tensor_quant(manifest: dict[str, Any], paths: dict[str, Path], which: str) -> tuple[float, int]:
+def _tensor_quant(
+    manifest: dict[str, Any], paths: dict[str, Path], which: str
+) -> tuple[float, int]:
     """(scale, zero_point) of the int8 model's input or output tensor."""
     q = manifest.get("quantization", {}).get(which)
     if q:

@@ -27,7 +27,7 @@ class Exported:
 
 
 @pytest.fixture(scope="session")
-def exported(trained_run, mnist, tmp_path_factory: pytest.TempPathFactory) -> Exported:  # type: ignore[no-untyped-def]
+def exported(trained_run, mnist, tmp_path_factory: pytest.TempPathFactory) -> Exported:
     from tinyflash.export.pipeline import export_run
     from tinyflash.train.model import preprocess
 
@@ -98,7 +98,7 @@ class Browser:
             self.driver.terminate()
             self.driver.wait(timeout=10)
 
-    def _call(self, method: str, path: str, body: object = None):  # type: ignore[no-untyped-def]
+    def _call(self, method: str, path: str, body: object = None):
         import json
         import urllib.request
 
@@ -124,7 +124,7 @@ class Browser:
 
 
 @pytest.fixture()
-def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
+def browser(tmp_path: Path):
     """A headless Chromium; missing tools skip locally and fail in CI (CI=true)."""
     import os
 

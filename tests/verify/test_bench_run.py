@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
-def bench_run(monkeypatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+def bench_run(monkeypatch, tmp_path: Path):
     spec = importlib.util.spec_from_file_location("tinyflash_bench_run", REPO / "bench" / "run.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -29,7 +29,7 @@ def bench_run(monkeypatch, tmp_path: Path):  # type: ignore[no-untyped-def]
     return module, tmp_path
 
 
-def test_suite_reports_ran_and_skipped_modules_with_reasons(bench_run) -> None:  # type: ignore[no-untyped-def]
+def test_suite_reports_ran_and_skipped_modules_with_reasons(bench_run) -> None:
     module, tmp = bench_run
     out = tmp / "out"
     assert module.main(["--out", str(out), "--work", str(tmp / "work")]) == 0
@@ -45,7 +45,7 @@ def test_suite_reports_ran_and_skipped_modules_with_reasons(bench_run) -> None: 
     assert doc["machine"]["cores"] >= 1
 
 
-def test_unknown_module_name_is_refused(bench_run) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_module_name_is_refused(bench_run) -> None:
     module, _ = bench_run
     with pytest.raises(SystemExit) as exc:
         module.main(["--only", "nope"])

@@ -27,19 +27,20 @@ def test_every_executor_has_a_unique_name_and_a_known_contract() -> None:
         assert e.artifact in ARTIFACT_KINDS
 
 
-def test_unavailable_names_the_missing_module_tool_or_artifact(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unavailable_names_the_missing_module_tool_or_artifact(exported, tmp_path: Path) -> None:
     tflm = _executor("tflm")
     model = exported.files["tflite_int8"]
     assert rx.unavailable(tflm, model) is None
     no_module = dataclasses.replace(tflm, modules=("tinyflash_no_such_module",))
-    assert rx.unavailable(no_module, model) == "Python module tinyflash_no_such_module is not available"
+    expected = "Python module tinyflash_no_such_module is not available"
+    assert rx.unavailable(no_module, model) == expected
     no_tool = dataclasses.replace(tflm, tools=("tinyflash-no-such-tool",))
     assert rx.unavailable(no_tool, model) == "tool tinyflash-no-such-tool not found on PATH"
     assert rx.unavailable(tflm, None) == "no tflite_int8 artifact: manifest.json lists none"
     assert "(gone.tflite) is missing" in rx.unavailable(tflm, tmp_path / "gone.tflite")
 
 
-def test_first_divergence_names_the_layer_whose_weight_changed(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_first_divergence_names_the_layer_whose_weight_changed(exported, tmp_path: Path) -> None:
     """One weight of the second layer differs: the first layer's output still agrees."""
     from tinyflash.runtime.interpreter import load
 

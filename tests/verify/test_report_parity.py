@@ -10,7 +10,7 @@ from tinyflash.export.reference import run_litert, run_onnxruntime, run_tflm
 from tinyflash.report_runfolder import hostile_rows, make_inputs
 
 
-def _quant(path, which):  # type: ignore[no-untyped-def]
+def _quant(path, which):
     from ai_edge_litert import interpreter as litert
 
     it = litert.Interpreter(model_path=str(path))
@@ -19,10 +19,10 @@ def _quant(path, which):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def real_outputs(exported):  # type: ignore[no-untyped-def]
+def real_outputs(exported):
     f = exported.files
-    inputs = make_inputs(exported.x_test[:500], exported.y_test[:500], _quant(f["tflite_int8"], "input"),
-                         hostile=64, seed=1)  # fmt: skip
+    in_quant = _quant(f["tflite_int8"], "input")
+    inputs = make_inputs(exported.x_test[:500], exported.y_test[:500], in_quant, hostile=64, seed=1)
     oq = _quant(f["tflite_int8"], "output")
     outs = {
         "litert-float": rp.Outputs(run_litert(f["tflite_float"], inputs.as_float)),
@@ -43,21 +43,21 @@ def test_hostile_rows_cover_the_extremes_and_are_seeded() -> None:
     assert not np.array_equal(rows[4:], hostile_rows(16, 784, seed=4)[4:])
 
 
-def test_same_executor_twice_is_bit_exact(exported, real_outputs) -> None:  # type: ignore[no-untyped-def]
+def test_same_executor_twice_is_bit_exact(exported, real_outputs) -> None:
     inputs, outs = real_outputs
     again = rp.Outputs(run_tflm(exported.files["tflite_int8"], inputs.as_int8), outs["tflm"].quant)
     stats = rp.compare("tflm", outs["tflm"], "tflm-again", again)
     assert (stats.exact, stats.max_diff, stats.unit, stats.first_mismatch) == (1.0, 0, "LSB", None)
 
 
-def test_float_executors_meet_the_float_contract(real_outputs) -> None:  # type: ignore[no-untyped-def]
+def test_float_executors_meet_the_float_contract(real_outputs) -> None:
     _, outs = real_outputs
     pairs = rp.parity_matrix({k: outs[k] for k in ("litert-float", "ort-float")})
     assert pairs[0].unit == "abs" and pairs[0].max_diff <= rp.FLOAT_TOLERANCE
     assert rp.check_contracts(pairs, {"litert-float": "float", "ort-float": "float"}) == []
 
 
-def test_matrix_measures_every_pair_against_direct_numpy(real_outputs) -> None:  # type: ignore[no-untyped-def]
+def test_matrix_measures_every_pair_against_direct_numpy(real_outputs) -> None:
     _, outs = real_outputs
     pairs = rp.parity_matrix(outs)
     assert len(pairs) == len(outs) * (len(outs) - 1) // 2
@@ -75,7 +75,7 @@ def test_matrix_measures_every_pair_against_direct_numpy(real_outputs) -> None: 
     assert mixed.unit == "abs"
 
 
-def test_a_changed_output_row_breaks_the_contract_at_that_row(real_outputs) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_output_row_breaks_the_contract_at_that_row(real_outputs) -> None:
     _, outs = real_outputs
     tampered = outs["tflm"].values.copy()
     tampered[37, 3] ^= 1  # one bit of one class score of one image
@@ -86,7 +86,7 @@ def test_a_changed_output_row_breaks_the_contract_at_that_row(real_outputs) -> N
     assert rp.check_contracts(pairs, {"tflm": "tflm", "c": None}) == []
 
 
-def test_tflm_and_litert_reference_are_different_contracts(real_outputs) -> None:  # type: ignore[no-untyped-def]
+def test_tflm_and_litert_reference_are_different_contracts(real_outputs) -> None:
     """Measured, not assumed: if the two rounding modes ever agree everywhere, this says so."""
     _, outs = real_outputs
     (p,) = rp.parity_matrix({k: outs[k] for k in ("tflm", "litert-int8-ref")})

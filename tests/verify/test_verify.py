@@ -20,13 +20,13 @@ def _sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def verified(exported, tmp_path_factory):  # type: ignore[no-untyped-def]
+def verified(exported, tmp_path_factory):
     """A run folder verified once: (folder, verify.json document)."""
     run = Path(shutil.copytree(exported.folder, tmp_path_factory.mktemp("verified") / "run"))
     return run, verify(run, limit=LIMIT, hostile=32)
 
 
-def test_verify_passes_on_a_real_run_folder(verified) -> None:  # type: ignore[no-untyped-def]
+def test_verify_passes_on_a_real_run_folder(verified) -> None:
     run_folder, doc = verified
     assert doc["verdict"] == "pass", doc["failures"]
     status = {e["name"]: e["status"] for e in doc["executors"]}
@@ -39,7 +39,7 @@ def test_verify_passes_on_a_real_run_folder(verified) -> None:  # type: ignore[n
     assert "data:image/png;base64," in (run_folder / "report.html").read_text()
 
 
-def test_tampered_artifact_is_refused_before_anything_runs(run_folder: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_tampered_artifact_is_refused_before_anything_runs(run_folder: Path, capsys) -> None:
     path = run_folder / "model_int8.tflite"
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -70,7 +70,7 @@ def test_require_turns_a_skip_into_a_failure(run_folder: Path) -> None:
     ]
 
 
-def test_report_html_renders_in_headless_chromium(verified, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_report_html_renders_in_headless_chromium(verified, browser, tmp_path: Path) -> None:
     run_folder, _ = verified
     bad = tmp_path / "bad.html"
     bad.write_text("<!DOCTYPE html><title>x</title><script>console.error('boom')</script>")
@@ -91,7 +91,8 @@ def test_assert_parity_passes_and_fails_like_verify(run_folder: Path) -> None:
     doc = assert_parity(run_folder, only=("tflm", "litert-int8-ref"), require=("tflm",), limit=50)
     assert doc["contracts"]["tflm"]["verdict"] == "not checked"  # one member: nothing to pair
     (run_folder / "model.keras").write_bytes(b"not the trained model")
-    with pytest.raises(AssertionError, match=r"artifact keras \(model.keras\) differs from manifest.json"):
+    message = r"artifact keras \(model.keras\) differs from manifest.json"
+    with pytest.raises(AssertionError, match=message):
         assert_parity(run_folder, limit=50)
 
 
@@ -125,7 +126,8 @@ def _change_one_header_weight(run_folder: Path) -> None:
     match = re.search(r"mnist__l1_weights\[\d+\][^{]*\{([^}]*)\}", text)
     values = match.group(1).split(",")
     old = int(values[index], 0)
-    values[index] = values[index].replace(values[index].strip(), str(old + 100 if old < 128 else old - 100))
+    new = old + 100 if old < 128 else old - 100
+    values[index] = values[index].replace(values[index].strip(), str(new))
     path.write_text(text[: match.start(1)] + ",".join(values) + text[match.end(1) :])
 
 
@@ -145,8 +147,11 @@ def test_one_byte_in_a_header_weight_is_refused_then_caught_by_parity(run_folder
     assert "c-host-int8" in ran, doc["executors"]
     assert doc["verdict"] == "fail"
     first = doc["failures"][0]
-    assert first.startswith("contract tflm broken: tflm vs c-host-int8 disagree first on test image 0")
+    assert first.startswith(
+        "contract tflm broken: tflm vs c-host-int8 disagree first on test image 0"
+    )
     assert "same 3 traced tensors in both (traced with tflm vs py-int8-tflm)" in first
     assert {(v["a"], v["b"]) for v in doc["violations"]} >= {("tflm", "c-host-int8")}
     assert ("c-host-int8", "c-m4-int8") not in {(v["a"], v["b"]) for v in doc["violations"]}
-    assert main(["verify", str(run_folder), "--only", ",".join(only), "--limit", "50"]) == EXIT_FAILED
+    argv = ["verify", str(run_folder), "--only", ",".join(only), "--limit", "50"]
+    assert main(argv) == EXIT_FAILED
