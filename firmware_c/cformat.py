@@ -57,13 +57,13 @@ def c_array(values: np.ndarray, per_line: int, fmt=str, indent: str = "    ") ->
 def kernel_source(names: tuple[str, ...], prefix: str) -> str:
     """The kernel .h/.c files concatenated, with the tfk_/TFK_ placeholder prefix renamed to
     the model's private prefix (`mnist__`, `MNIST__`) and local #include lines dropped."""
+    low, up = f"{prefix.lower()}__", f"{prefix.upper()}__"
     parts = []
     for name in names:
         text = (HERE / name).read_text(encoding="utf-8")
-        text = re.sub(r'^#include "tfk_[a-z_]+\.h"\n', "", text, flags=re.M)
-        parts.append(f"/* ---- {name} ---- */\n{text.strip()}\n")
-    text = "\n".join(parts)
-    low, up = f"{prefix.lower()}__", f"{prefix.upper()}__"
-    text = re.sub(r"\btfk__?", low, text)
-    text = re.sub(r"\bTFK__?", up, text)
-    return text
+        text = re.sub(r'^#include "tfk_[a-z0-9_]+\.h"\n', "", text, flags=re.M)
+        # Identifiers only (a letter follows): prose such as `tfk_` or tfk_*.c stays as is.
+        text = re.sub(r"\btfk__?(?=[A-Za-z])", low, text)
+        text = re.sub(r"\bTFK__?(?=[A-Za-z])", up, text)
+        parts.append(f"/* ---- firmware_c/{name} ---- */\n{text.strip()}\n")
+    return "\n".join(parts)
