@@ -54,10 +54,13 @@ def _litert(path: Path, kind: str, batch: int):
     """A persistent ai-edge-litert interpreter with input batch `batch`; returns fn(x) -> y."""
     from ai_edge_litert import interpreter as litert
 
-    resolver = {"reference": litert.OpResolverType.BUILTIN_REF,
-                "default": litert.OpResolverType.AUTO}[kind]
-    it = litert.Interpreter(model_path=str(path), experimental_op_resolver_type=resolver,
-                            num_threads=1)
+    resolver = {
+        "reference": litert.OpResolverType.BUILTIN_REF,
+        "default": litert.OpResolverType.AUTO,
+    }[kind]
+    it = litert.Interpreter(
+        model_path=str(path), experimental_op_resolver_type=resolver, num_threads=1
+    )
     inp, out = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
     it.resize_tensor_input(inp, [batch, 784])
     it.allocate_tensors()
@@ -122,13 +125,19 @@ def measure(run_dir: Path, pixels: np.ndarray) -> list[dict[str, Any]]:
         else:
             peers_batch["onnxruntime"] = peers_single["onnxruntime"] = _ort(path)
         for label, m in ours.items():
-            records.append({"file": name, "executor": label, "batch_s": _best(lambda m=m: m(x)),
-                            "single_s": _median_single(m, x)})
+            records.append(
+                {
+                    "file": name,
+                    "executor": label,
+                    "batch_s": _best(lambda m=m, x=x: m(x)),
+                    "single_s": _median_single(m, x),
+                }
+            )
         for label, fn in peers_single.items():
             batch_fn = peers_batch.get(label)
             records.append({
                 "file": name, "executor": label,
-                "batch_s": None if batch_fn is None else _best(lambda f=batch_fn: f(x)),
+                "batch_s": None if batch_fn is None else _best(lambda f=batch_fn, x=x: f(x)),
                 "single_s": _median_single(fn, x),
             })  # fmt: skip
     return records
@@ -153,14 +162,20 @@ def markdown(results: dict[str, list[dict[str, Any]]]) -> str:
         "tinyflash (tflm mode) time: above 1 the peer is slower than tinyflash.runtime.",
     ]
     for preset, records in results.items():
-        lines += ["", f"### preset `{preset}`", "",
-                  "| file | executor | batch 10k (ms) | ratio | single image (us) | ratio |",
-                  "|---|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            f"### preset `{preset}`",
+            "",
+            "| file | executor | batch 10k (ms) | ratio | single image (us) | ratio |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
         for r in records:
             batch = "n/a (batch 1)" if r["batch_s"] is None else f"{r['batch_s'] * 1e3:.1f}"
             ratio = "" if r["batch_ratio"] is None else f"{r['batch_ratio']:.2f}"
-            lines.append(f"| {r['file']} | {r['executor']} | {batch} | {ratio} | "
-                         f"{r['single_s'] * 1e6:.0f} | {r['single_ratio']:.2f} |")
+            lines.append(
+                f"| {r['file']} | {r['executor']} | {batch} | {ratio} | "
+                f"{r['single_s'] * 1e6:.0f} | {r['single_ratio']:.2f} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -29,10 +29,18 @@ BACKENDS = ("python", "tflite", "onnxruntime")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="an exported .tflite or .onnx file")
     parser.add_argument("input", help="test:K, a PNG digit, or a .npy array of images")
-    parser.add_argument("--backend", choices=BACKENDS, default="python",
-                        help="who runs the model (default: python = tinyflash.runtime)")
-    parser.add_argument("--rounding", choices=("tflm", "litert"), default="tflm",
-                        help="integer semantics of the python backend (default: tflm)")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="python",
+        help="who runs the model (default: python = tinyflash.runtime)",
+    )
+    parser.add_argument(
+        "--rounding",
+        choices=("tflm", "litert"),
+        default="tflm",
+        help="integer semantics of the python backend (default: tflm)",
+    )
     parser.add_argument("--data", default=None, help="MNIST file for test:K (default: auto)")
 
 
@@ -59,8 +67,10 @@ def read_png(path: Path):
     width, height, depth, color, _, _, interlace = header
     channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(color)
     if depth != 8 or channels is None or interlace:
-        raise UserError(f"{path}: supported PNGs are 8-bit gray/RGB(A), not interlaced; found "
-                        f"depth {depth}, color type {color}, interlace {interlace}")
+        raise UserError(
+            f"{path}: supported PNGs are 8-bit gray/RGB(A), not interlaced; found "
+            f"depth {depth}, color type {color}, interlace {interlace}"
+        )
     try:
         raw = zlib.decompress(b"".join(idat))
     except zlib.error as exc:
@@ -146,15 +156,19 @@ def load_input(spec: str, data: str | None = None):
         if arr.shape in ((784,), (28, 28)):
             arr = arr[None]
         if arr.ndim not in (2, 3) or arr.shape[1:] not in ((784,), (28, 28)):
-            raise UserError(f"{path}: expected shape (784,), (28, 28), (N, 784) or (N, 28, 28), "
-                            f"found {arr.shape}")
+            raise UserError(
+                f"{path}: expected shape (784,), (28, 28), (N, 784) or (N, 28, 28), "
+                f"found {arr.shape}"
+            )
         x = arr.reshape(len(arr), 784)
         if x.dtype == np.uint8:
             return x.astype(np.float32) / np.float32(255), None
         if x.dtype.kind == "f" and np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1:
             return x.astype(np.float32), None
-        raise UserError(f"{path}: expected uint8 0..255 or float pixels in [0, 1], found "
-                        f"{x.dtype} in [{x.min()}, {x.max()}]")
+        raise UserError(
+            f"{path}: expected uint8 0..255 or float pixels in [0, 1], found "
+            f"{x.dtype} in [{x.min()}, {x.max()}]"
+        )
     raise UserError(f"input {spec!r}: supported inputs are test:K, .png and .npy")
 
 
@@ -168,7 +182,10 @@ def predict(model_path: str, x, backend: str, rounding: str):
     model = rt.load(model_path, rounding=rounding)  # also validates the file for every backend
     native = x
     if model.input.dtype != "float32":
-        native = quantize(x, model.input.scale, model.input.zero_point, model.input.dtype)
+        scale, zero_point = model.input.scale, model.input.zero_point
+        if scale is None or zero_point is None:
+            raise UserError(f"{model_path}: integer input without quantization parameters")
+        native = quantize(x, scale, zero_point, model.input.dtype)
     if backend == "python":
         y = model(native)
     elif backend == "tflite":
@@ -183,8 +200,9 @@ def predict(model_path: str, x, backend: str, rounding: str):
         from tinyflash.export.reference import run_onnxruntime
 
         y = run_onnxruntime(model_path, native)
-    if model.output.scale is not None and y.dtype != np.float32:
-        y = dequantize(y, model.output.scale, model.output.zero_point)
+    out_scale, out_zero_point = model.output.scale, model.output.zero_point
+    if out_scale is not None and out_zero_point is not None and y.dtype != np.float32:
+        y = dequantize(y, out_scale, out_zero_point)
     return np.asarray(y, np.float64)
 
 

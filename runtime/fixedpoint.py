@@ -155,7 +155,7 @@ def rounding_divide_by_pot(x, exponent) -> np.ndarray:
 
 def saturating_left_shift(x, exponent: int) -> np.ndarray:
     """gemmlowp SaturatingRoundingMultiplyByPOT<exponent> for exponent >= 0 on int32 values:
-    x * 2^exponent, saturated to the int32 range (negative exponents: use rounding_divide_by_pot)."""
+    x * 2^exponent saturated to the int32 range (negative exponents: rounding_divide_by_pot)."""
     assert 0 <= exponent < 31
     x = _i64(x)
     if exponent == 0:
@@ -228,8 +228,15 @@ def multiply_by_quantized_multiplier_greater_than_one(x, multiplier, left_shift,
 
 # --- gemmlowp transcendental functions on FixedPoint<int32, integer_bits> raw values ----------
 
-_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308),
-               (2, 39332535), (3, 720401), (4, 242))  # exp(-2^k) in Q0.31
+_EXP_BARREL = (
+    (-2, 1672461947),
+    (-1, 1302514674),
+    (0, 790015084),
+    (1, 290630308),
+    (2, 39332535),
+    (3, 720401),
+    (4, 242),
+)  # exp(-2^k) in Q0.31
 _ONE_Q0 = INT32_MAX  # FixedPoint<int32, 0>::One()
 
 

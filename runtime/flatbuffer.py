@@ -24,8 +24,16 @@ from tinyflash.runtime.errors import ModelFormatError
 
 __all__ = ["Buffer", "Table"]
 
-_SCALARS = {"u8": "<B", "i8": "<b", "u16": "<H", "u32": "<I", "i32": "<i", "i64": "<q",
-            "u64": "<Q", "f32": "<f"}
+_SCALARS = {
+    "u8": "<B",
+    "i8": "<b",
+    "u16": "<H",
+    "u32": "<I",
+    "i32": "<i",
+    "i64": "<q",
+    "u64": "<Q",
+    "f32": "<f",
+}
 _NUMPY = {"u8": "<u1", "i32": "<i4", "i64": "<i8", "f32": "<f4"}
 
 
@@ -39,7 +47,8 @@ class Buffer:
     def check(self, pos: int, nbytes: int, where: str) -> None:
         if pos < 0 or nbytes < 0 or pos + nbytes > self.size:
             raise ModelFormatError(
-                f"{where}: reads bytes [{pos}, {pos + nbytes}) outside the file of {self.size} bytes"
+                f"{where}: reads bytes [{pos}, {pos + nbytes}) outside the file "
+                f"of {self.size} bytes"
             )
 
     def scalar(self, kind: str, pos: int, where: str):
@@ -134,6 +143,9 @@ class Table:
         out = []
         for i in range(n):
             p = start + 4 * i
-            out.append(Table(self.buf, p + self.buf.scalar("u32", p, self.where),
-                             f"{self.where}.{name}[{i}]"))
+            out.append(
+                Table(
+                    self.buf, p + self.buf.scalar("u32", p, self.where), f"{self.where}.{name}[{i}]"
+                )
+            )
         return out

@@ -98,8 +98,11 @@ def _check_shape(t: Tensor, value: np.ndarray, where: str, rows: int | None) -> 
     """The computed value must have the declared dtype and shape (-1 matches any size); for a
     tensor computed from the graph input (rows = the batch), dimension 0 is the batch."""
     declared = t.shape if rows is None else (rows, *t.shape[1:])
-    if (value.dtype != np.dtype(t.dtype) or len(declared) != value.ndim
-            or any(d != -1 and d != f for d, f in zip(declared, value.shape))):
+    if (
+        value.dtype != np.dtype(t.dtype)
+        or len(declared) != value.ndim
+        or any(d != -1 and d != f for d, f in zip(declared, value.shape, strict=True))
+    ):
         raise ModelFormatError(
             f"{where}: output {t.name!r} is declared {t.dtype} {t.shape}, so expected "
             f"{t.dtype} {declared}{'' if rows is None else f' for a batch of {rows}'}, "
@@ -163,16 +166,20 @@ class Model:
         x = np.asarray(x)
         features = self.input.shape
         if x.ndim != 1 + len(features) or tuple(x.shape[1:]) != features:
-            raise UserError(f"input: expected shape (N, {', '.join(map(str, features))}), "
-                            f"found {x.shape}")
+            raise UserError(
+                f"input: expected shape (N, {', '.join(map(str, features))}), found {x.shape}"
+            )
         want = np.dtype(self.input.dtype)
         if x.dtype == want:
             return x
-        if want != np.float32 and x.dtype.kind == "f" and self.input.scale is not None:
-            return quantize(x.astype(np.float32), self.input.scale, self.input.zero_point,
-                            self.input.dtype)
-        raise UserError(f"input: expected dtype {want.name} (or float32 pixels to quantize), "
-                        f"found {x.dtype.name}")
+        scale, zero_point = self.input.scale, self.input.zero_point
+        if want != np.float32 and x.dtype.kind == "f" and scale is not None:
+            assert zero_point is not None
+            return quantize(x.astype(np.float32), scale, zero_point, self.input.dtype)
+        raise UserError(
+            f"input: expected dtype {want.name} (or float32 pixels to quantize), "
+            f"found {x.dtype.name}"
+        )
 
     def _run(self, x: np.ndarray, check_shapes: bool = False) -> dict[int, np.ndarray]:
         g = self.graph
@@ -217,9 +224,11 @@ class Model:
                 total += nbytes
                 q = ""
                 if t.quant is not None:
-                    kind = f"per-channel({t.quant.scale.size}, axis {t.quant.axis})" \
-                        if t.quant.per_channel else \
-                        f"scale={t.quant.scale[0]:.6g} zp={t.quant.zero_point[0]}"
+                    kind = (
+                        f"per-channel({t.quant.scale.size}, axis {t.quant.axis})"
+                        if t.quant.per_channel
+                        else f"scale={t.quant.scale[0]:.6g} zp={t.quant.zero_point[0]}"
+                    )
                     q = f" q:{kind}"
                 const = f" const {nbytes} B" if t.data is not None else ""
                 lines.append(f"      {role:3} {t.name} {list(t.shape)} {t.dtype}{q}{const}")
@@ -228,4 +237,3 @@ class Model:
 
     def __repr__(self) -> str:
         return f"<tinyflash.runtime.Model {self.graph.format} {len(self.graph.operators)} ops>"
-

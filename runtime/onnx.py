@@ -49,7 +49,9 @@ def read_onnx(data: bytes) -> Graph:
     try:
         inferred = onnx.shape_inference.infer_shapes(model)
     except Exception as exc:  # noqa: BLE001 - onnx raises many types for inconsistent graphs
-        raise ModelFormatError(f"ONNX shape inference failed: {type(exc).__name__}: {exc}") from None
+        raise ModelFormatError(
+            f"ONNX shape inference failed: {type(exc).__name__}: {exc}"
+        ) from None
     g = inferred.graph
 
     tensors: list[Tensor] = []
@@ -134,8 +136,10 @@ def read_onnx(data: bytes) -> Graph:
         operators=tuple(operators),
         inputs=tuple(graph_inputs),
         outputs=tuple(graph_outputs),
-        metadata={"producer": f"{model.producer_name} {model.producer_version}".strip(),
-                  "opset": str(opsets.get("", 0))},
+        metadata={
+            "producer": f"{model.producer_name} {model.producer_version}".strip(),
+            "opset": str(opsets.get("", 0)),
+        },
     )
 
 
@@ -170,8 +174,10 @@ def _attach_io_quantization(tensors, operators, inputs, outputs) -> None:
 
     for i in inputs:
         readers = [op for op in operators if i in op.inputs]
-        if tensors[i].dtype != "float32" and readers and all(
-            op.op == "DequantizeLinear" for op in readers
+        if (
+            tensors[i].dtype != "float32"
+            and readers
+            and all(op.op == "DequantizeLinear" for op in readers)
         ):
             q = quant_of(readers[0])
             if q is not None:
@@ -181,5 +187,6 @@ def _attach_io_quantization(tensors, operators, inputs, outputs) -> None:
             if i in op.outputs and op.op == "QuantizeLinear":
                 q = quant_of(op)
                 if q is not None:
-                    tensors[i] = Tensor(tensors[i].name, tensors[i].shape, tensors[i].dtype,
-                                        None, q)
+                    tensors[i] = Tensor(
+                        tensors[i].name, tensors[i].shape, tensors[i].dtype, None, q
+                    )

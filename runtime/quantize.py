@@ -35,9 +35,7 @@ def round_half_away_from_zero(v: np.ndarray) -> np.ndarray:
     return np.copysign(np.floor(np.abs(v64) + 0.5), v64)
 
 
-def quantize(
-    x: np.ndarray, scale: float, zero_point: int, dtype: str = "int8"
-) -> np.ndarray:
+def quantize(x: np.ndarray, scale: float, zero_point: int, dtype: str = "int8") -> np.ndarray:
     """float32 array (any shape) -> `dtype` array of the same shape, TFLite QUANTIZE semantics.
 
     scale: the output tensor's float32 scale (> 0); zero_point: its integer zero point.
@@ -58,7 +56,9 @@ def quantize(
     return np.clip(q, info.min, info.max).astype(dtype)
 
 
-def dequantize(q: np.ndarray, scale: float | np.ndarray, zero_point: int | np.ndarray) -> np.ndarray:
+def dequantize(
+    q: np.ndarray, scale: float | np.ndarray, zero_point: int | np.ndarray
+) -> np.ndarray:
     """Integer array (any shape) -> float32 of the same shape: float32(double(scale) * (q - zp)).
 
     scale / zero_point may be scalars, or arrays broadcastable against q (per-channel).

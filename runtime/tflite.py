@@ -27,9 +27,18 @@ __all__ = ["BUILTIN_OPERATORS", "read_tflite"]
 # schema.fbs enum TensorType -> numpy dtype name (the subset we execute).
 TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 7: "int16", 9: "int8"}
 # schema.fbs enum BuiltinOperator (the subset we know by name; others are reported by number).
-BUILTIN_OPERATORS = {6: "DEQUANTIZE", 9: "FULLY_CONNECTED", 14: "LOGISTIC", 19: "RELU",
-                     20: "RELU_N1_TO_1", 21: "RELU6", 22: "RESHAPE", 25: "SOFTMAX", 28: "TANH",
-                     114: "QUANTIZE"}
+BUILTIN_OPERATORS = {
+    6: "DEQUANTIZE",
+    9: "FULLY_CONNECTED",
+    14: "LOGISTIC",
+    19: "RELU",
+    20: "RELU_N1_TO_1",
+    21: "RELU6",
+    22: "RESHAPE",
+    25: "SOFTMAX",
+    28: "TANH",
+    114: "QUANTIZE",
+}
 FUSED_ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 _OPTIONS_FULLY_CONNECTED, _OPTIONS_SOFTMAX, _OPTIONS_RESHAPE = 8, 9, 17
 
@@ -40,7 +49,8 @@ def read_tflite(data: bytes) -> Graph:
         raise ModelFormatError(f"not a .tflite file: {len(data)} bytes is shorter than a header")
     if data[4:8] != b"TFL3":
         raise ModelFormatError(
-            f"not a .tflite file: expected file identifier b'TFL3' at bytes 4..8, found {data[4:8]!r}"
+            "not a .tflite file: expected file identifier b'TFL3' at bytes 4..8, "
+            f"found {data[4:8]!r}"
         )
     buf = Buffer(data)
     model = buf.root("model")
@@ -53,9 +63,7 @@ def read_tflite(data: bytes) -> Graph:
         raise ModelFormatError(f"model: expected exactly 1 subgraph, found {len(subgraphs)}")
     buffers = [_buffer(buf, t) for t in model.tables(4, "buffers")]
     sub = subgraphs[0]
-    tensors = tuple(
-        _tensor(t, i, buffers) for i, t in enumerate(sub.tables(0, "tensors"))
-    )
+    tensors = tuple(_tensor(t, i, buffers) for i, t in enumerate(sub.tables(0, "tensors")))
     n = len(tensors)
     inputs = _indices(sub.array(1, "inputs", "i32"), n, "subgraph 0 inputs", allow_absent=False)
     outputs = _indices(sub.array(2, "outputs", "i32"), n, "subgraph 0 outputs", allow_absent=False)

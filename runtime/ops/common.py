@@ -5,10 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
-from tinyflash.runtime.graph import Graph, Operator, Tensor
+from tinyflash.runtime.graph import Graph, Operator, Quantization, Tensor
 from tinyflash.runtime.quantize import round_half_away_from_zero
 
-__all__ = ["activation_range", "arity", "attr", "const", "per_tensor", "require", "tensor"]
+__all__ = [
+    "activation_range",
+    "arity",
+    "attr",
+    "const",
+    "per_tensor",
+    "quantization",
+    "require",
+    "tensor",
+]
 
 
 def require(cond: bool, op: Operator, message: str, unsupported: bool = False) -> None:
@@ -29,26 +38,36 @@ def tensor(graph: Graph, op: Operator, slot: int, role: str, dtypes: tuple[str, 
     require(index != -1, op, f"{role}: required tensor is absent")
     t = graph.tensors[index]
     require(
-        t.dtype in dtypes, op, f"{role} {t.name!r}: dtype {t.dtype}, supported: {list(dtypes)}",
+        t.dtype in dtypes,
+        op,
+        f"{role} {t.name!r}: dtype {t.dtype}, supported: {list(dtypes)}",
         unsupported=True,
     )
     return t
 
 
 def const(op: Operator, t: Tensor, role: str) -> np.ndarray:
-    require(t.data is not None, op, f"{role} {t.name!r} must be a constant", unsupported=True)
+    if t.data is None:
+        raise UnsupportedOperatorError(f"{op.name or op.op}: {role} {t.name!r} must be a constant")
     return t.data
+
+
+def quantization(op: Operator, t: Tensor, role: str) -> Quantization:
+    if t.quant is None:
+        raise ModelFormatError(f"{op.name or op.op}: {role} {t.name!r} has no quantization")
+    return t.quant
 
 
 def per_tensor(op: Operator, t: Tensor, role: str) -> tuple[float, int]:
     """(scale, zero_point) of a per-tensor quantized tensor."""
-    require(t.quant is not None, op, f"{role} {t.name!r} has no quantization parameters")
+    q = quantization(op, t, role)
     require(
-        t.quant.scale.size == 1, op,
-        f"{role} {t.name!r}: expected per-tensor quantization, found {t.quant.scale.size} scales",
+        q.scale.size == 1,
+        op,
+        f"{role} {t.name!r}: expected per-tensor quantization, found {q.scale.size} scales",
         unsupported=True,
     )
-    return float(t.quant.scale[0]), int(t.quant.zero_point[0])
+    return float(q.scale[0]), int(q.zero_point[0])
 
 
 def activation_range(fused: str, scale: float, zero_point: int, dtype: str) -> tuple[int, int]:
@@ -57,7 +76,8 @@ def activation_range(fused: str, scale: float, zero_point: int, dtype: str) -> t
     info = np.iinfo(dtype)
 
     def q(f: float) -> int:
-        return zero_point + int(round_half_away_from_zero(np.float32(f) / np.float32(scale)))
+        quotient = np.asarray(np.float32(f) / np.float32(scale))
+        return zero_point + int(round_half_away_from_zero(quotient))
 
     lo, hi = int(info.min), int(info.max)
     if fused == "RELU":
@@ -70,14 +90,21 @@ def activation_range(fused: str, scale: float, zero_point: int, dtype: str) -> t
     return lo, hi
 
 
-FLOAT_RANGES = {"NONE": (-np.inf, np.inf), "RELU": (0.0, np.inf), "RELU6": (0.0, 6.0),
-                "RELU_N1_TO_1": (-1.0, 1.0)}
+FLOAT_RANGES = {
+    "NONE": (-np.inf, np.inf),
+    "RELU": (0.0, np.inf),
+    "RELU6": (0.0, 6.0),
+    "RELU_N1_TO_1": (-1.0, 1.0),
+}
 
 
 def attr(op: Operator, name: str, default, kind: type):
     """An option/attribute of `kind` (int or float), or `default` when absent."""
     value = op.options.get(name, default)
     ok = isinstance(value, kind) or (kind is float and isinstance(value, int))
-    require(ok and not isinstance(value, bool), op,
-            f"attribute {name!r}: expected {kind.__name__}, found {value!r}")
+    require(
+        ok and not isinstance(value, bool),
+        op,
+        f"attribute {name!r}: expected {kind.__name__}, found {value!r}",
+    )
     return value

@@ -8,7 +8,10 @@ The C generator can emit the same 256-entry table from `Int8Table.table`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -21,13 +24,17 @@ ALL_INT8 = np.arange(-128, 128, dtype=np.int8)  # (256,) int8: index = value + 1
 class Int8Table:
     """Prepared int8 elementwise op: table (256,) int8, table[q + 128] = op(q).
 
-    details: the op's own prepared constants (multipliers, shifts, radius...), for reference.
+    details: the op's own prepared constants (multipliers, shifts, radius...), read-only.
     """
 
     op: str
     table: np.ndarray
     rounding: str
-    details: dict
+    details: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        self.table.setflags(write=False)
+        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
 
 def lookup(p: Int8Table, x: np.ndarray) -> np.ndarray:

@@ -22,7 +22,14 @@ import numpy as np
 from tinyflash.runtime import fixedpoint
 from tinyflash.runtime.graph import Graph, Operator
 from tinyflash.runtime.ops.common import (
-    FLOAT_RANGES, activation_range, arity, const, per_tensor, require, tensor,
+    FLOAT_RANGES,
+    activation_range,
+    arity,
+    const,
+    per_tensor,
+    quantization,
+    require,
+    tensor,
 )
 
 __all__ = ["FullyConnectedFloat", "FullyConnectedInt8", "prepare", "run"]
@@ -74,10 +81,17 @@ def prepare(graph: Graph, op: Operator, rounding: str):
     weights = const(op, w, "weights")
     require(weights.ndim == 2, op, f"weights must be 2-D (out, in), found shape {weights.shape}")
     out_f, in_f = weights.shape
-    require(x.shape[-1] == in_f if x.shape else False, op,
-            f"input shape {x.shape} does not end in the weights' in_features {in_f}")
-    require(op.options.get("keep_num_dims", False) is False or len(x.shape) == 2, op,
-            "keep_num_dims with a non 2-D input is not supported", unsupported=True)
+    require(
+        x.shape[-1] == in_f if x.shape else False,
+        op,
+        f"input shape {x.shape} does not end in the weights' in_features {in_f}",
+    )
+    require(
+        op.options.get("keep_num_dims", False) is False or len(x.shape) == 2,
+        op,
+        "keep_num_dims with a non 2-D input is not supported",
+        unsupported=True,
+    )
     fused = op.options.get("fused_activation", "NONE")
     has_bias = len(op.inputs) == 3 and op.inputs[2] != -1
     if x.dtype == "float32":
@@ -87,15 +101,25 @@ def prepare(graph: Graph, op: Operator, rounding: str):
             bias = const(op, b, "bias")
             require(bias.shape == (out_f,), op, f"bias shape {bias.shape}, expected ({out_f},)")
         lo, hi = FLOAT_RANGES[fused]
-        return FullyConnectedFloat(weights, bias, lo, hi, fused, weights.astype(np.float32).T.copy())
+        return FullyConnectedFloat(
+            weights, bias, lo, hi, fused, weights.astype(np.float32).T.copy()
+        )
     in_scale, in_zp = per_tensor(op, x, "input")
     out_scale, out_zp = per_tensor(op, y, "output")
-    require(w.quant is not None, op, f"weights {w.name!r} are not quantized")
-    w_scale = w.quant.scale.astype(np.float64)
-    require(bool(np.all(w.quant.zero_point == 0)), op, "weights must be symmetric (zero point 0)",
-            unsupported=True)
-    require(w.quant.axis in (None, 0), op, f"weights quantized on axis {w.quant.axis}, expected 0",
-            unsupported=True)
+    wq = quantization(op, w, "weights")
+    w_scale = wq.scale.astype(np.float64)
+    require(
+        bool(np.all(wq.zero_point == 0)),
+        op,
+        "weights must be symmetric (zero point 0)",
+        unsupported=True,
+    )
+    require(
+        wq.axis in (None, 0),
+        op,
+        f"weights quantized on axis {wq.axis}, expected 0",
+        unsupported=True,
+    )
     require(in_f < 65536, op, f"in_features {in_f} too large for exact int32 accumulation")
     bias = np.zeros(out_f, np.int32)
     if has_bias:
@@ -110,9 +134,13 @@ def prepare(graph: Graph, op: Operator, rounding: str):
     shifts = [s for _, s in pairs]
     bound = in_f * 255 * 128 + int(np.abs(bias.astype(np.int64)).max(initial=0))
     require(bound < 2**31, op, f"accumulator bound {bound} does not fit int32", unsupported=True)
-    require(all(-31 <= s and (bound << max(s, 0)) < 2**31 for s in shifts), op,
-            f"requantization shifts {min(shifts)}..{max(shifts)} outside the supported range "
-            "(output scale too small for the input and weight scales)", unsupported=True)
+    require(
+        all(-31 <= s and (bound << max(s, 0)) < 2**31 for s in shifts),
+        op,
+        f"requantization shifts {min(shifts)}..{max(shifts)} outside the supported range "
+        "(output scale too small for the input and weight scales)",
+        unsupported=True,
+    )
     act_min, act_max = activation_range(fused, out_scale, out_zp, "int8")
     return FullyConnectedInt8(
         weights=weights,
@@ -124,7 +152,7 @@ def prepare(graph: Graph, op: Operator, rounding: str):
         act_min=act_min,
         act_max=act_max,
         fused_activation=fused,
-        per_channel=w.quant.axis is not None,
+        per_channel=wq.axis is not None,
         rounding=rounding,
         weights_t=weights.astype(np.float32 if in_f * 128 * 127 <= 2**24 else np.float64).T.copy(),
         offset=bias.astype(np.int64) - in_zp * weights.astype(np.int64).sum(axis=1),

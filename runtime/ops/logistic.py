@@ -6,7 +6,8 @@ functions here (not just a different rounding):
            multiplier (double-rounding MBQM), gemmlowp fixed-point logistic, rounding shift to
            Q0.8, -128; inputs beyond +-input_range_radius saturate.
   "litert" (ai-edge-litert LUTPopulate): a 256-entry table built in float32:
-           round_half_away(sigmoid(scale * (q - zp)) * (1 / out_scale)) + out_zp, truncated, clamped.
+           round_half_away(sigmoid(scale * (q - zp)) * (1 / out_scale)) + out_zp, truncated,
+           clamped.
 """
 
 from __future__ import annotations
@@ -74,9 +75,12 @@ def prepare(graph: Graph, op: Operator, rounding: str):
     y = graph.tensors[op.outputs[0]]
     in_scale, in_zp = per_tensor(op, x, "input")
     out_scale, out_zp = per_tensor(op, y, "output")
-    require(out_zp == -128 and np.float32(out_scale) == np.float32(1 / 256), op,
-            f"int8 output must have scale 1/256 and zero point -128, found {out_scale}, {out_zp}",
-            unsupported=True)
+    require(
+        out_zp == -128 and np.float32(out_scale) == np.float32(1 / 256),
+        op,
+        f"int8 output must have scale 1/256 and zero point -128, found {out_scale}, {out_zp}",
+        unsupported=True,
+    )
     if rounding == "tflm":
         d = fixed_point_input_params(in_scale, _INPUT_INTEGER_BITS)
         table = logistic_int8_tflm(ALL_INT8, in_zp, d)

@@ -35,13 +35,20 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxParams:
     consts = tuple(None if i == -1 else graph.tensors[i].data for i in op.inputs)
     attrs = {}
     if op.op == "Gemm":
-        attrs = {"transB": attr(op, "transB", 0, int), "alpha": attr(op, "alpha", 1.0, float),
-                 "beta": attr(op, "beta", 1.0, float)}
+        attrs = {
+            "transB": attr(op, "transB", 0, int),
+            "alpha": attr(op, "alpha", 1.0, float),
+            "beta": attr(op, "beta", 1.0, float),
+        }
         require(attr(op, "transA", 0, int) == 0, op, "transA=1 not supported", unsupported=True)
     if op.op == "Softmax":
         axis = attr(op, "axis", -1, int)
-        require(axis in (-1, len(graph.tensors[op.inputs[0]].shape) - 1), op,
-                "Softmax over an axis other than the last is not supported", unsupported=True)
+        require(
+            axis in (-1, len(graph.tensors[op.inputs[0]].shape) - 1),
+            op,
+            "Softmax over an axis other than the last is not supported",
+            unsupported=True,
+        )
     if op.op == "Flatten":
         attrs = {"axis": attr(op, "axis", 1, int)}
         require(attrs["axis"] == 1, op, "Flatten only with axis=1", unsupported=True)
@@ -63,7 +70,7 @@ def run(p: OnnxParams, *args: np.ndarray) -> np.ndarray:
         b = args[1].T if p.attrs.get("transB", 0) else args[1]
         y = _matmul(x, b) * np.float32(p.attrs.get("alpha", 1.0))
         if len(args) > 2:
-            y = y + np.float32(p.attrs.get("beta", 1.0)) * args[2]
+            return (y + np.float32(p.attrs.get("beta", 1.0)) * args[2]).astype(np.float32)
         return y.astype(np.float32)
     if p.op == "Add":
         return (x + args[1]).astype(np.float32)

@@ -41,7 +41,9 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> QdqParams:
         dtype = zp_t.dtype
     else:
         zp, dtype = np.zeros_like(scale, np.int64), ("uint8" if quantize else data.dtype)
-    require(zp.shape == scale.shape, op, f"zero_point shape {zp.shape} != scale shape {scale.shape}")
+    require(
+        zp.shape == scale.shape, op, f"zero_point shape {zp.shape} != scale shape {scale.shape}"
+    )
     require(bool(np.all(np.isfinite(scale) & (scale > 0))), op, "scales must be finite and > 0")
     if not quantize:
         require(dtype == data.dtype, op, f"zero_point dtype {dtype} != input dtype {data.dtype}")
@@ -49,8 +51,11 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> QdqParams:
         rank = len(data.shape)
         axis = attr(op, "axis", 1, int)
         axis = axis + rank if axis < 0 else axis
-        require(0 <= axis < rank and data.shape[axis] in (scale.size, -1), op,
-                f"{scale.size} per-axis scales do not match axis {axis} of shape {data.shape}")
+        require(
+            0 <= axis < rank and data.shape[axis] in (scale.size, -1),
+            op,
+            f"{scale.size} per-axis scales do not match axis {axis} of shape {data.shape}",
+        )
         shape = [1] * rank
         shape[axis] = scale.size
         scale, zp = scale.reshape(shape), zp.reshape(shape)

@@ -17,7 +17,12 @@ import numpy as np
 from tinyflash.runtime import fixedpoint
 from tinyflash.runtime.graph import Graph, Operator
 from tinyflash.runtime.ops.common import (
-    FLOAT_RANGES, activation_range, arity, per_tensor, require, tensor,
+    FLOAT_RANGES,
+    activation_range,
+    arity,
+    per_tensor,
+    require,
+    tensor,
 )
 from tinyflash.runtime.ops.elementwise import ALL_INT8, Int8Table, lookup
 
@@ -45,8 +50,12 @@ def prepare(graph: Graph, op: Operator, rounding: str):
         return FLOAT_RANGES[_ACTIVATION[op.op]]
     in_scale, in_zp = per_tensor(op, x, "input")
     out_scale, out_zp = per_tensor(op, y, "output")
-    require(not (rounding == "tflm" and op.op == "RELU_N1_TO_1"), op,
-            "TFLM has no int8 RELU_N1_TO_1 kernel (rounding='tflm')", unsupported=True)
+    require(
+        not (rounding == "tflm" and op.op == "RELU_N1_TO_1"),
+        op,
+        "TFLM has no int8 RELU_N1_TO_1 kernel (rounding='tflm')",
+        unsupported=True,
+    )
     if rounding == "tflm" and op.op == "RELU6":
         act_min, act_max = activation_range("RELU6", in_scale, in_zp, "int8")
         m = s = None
@@ -54,8 +63,14 @@ def prepare(graph: Graph, op: Operator, rounding: str):
         # float32 quotient, as LiteRT's ReluPrepare divides the two float scales
         m, s = fixedpoint.quantize_multiplier(float(np.float32(in_scale) / np.float32(out_scale)))
         act_min, act_max = activation_range(_ACTIVATION[op.op], out_scale, out_zp, "int8")
-    d = {"input_zero_point": in_zp, "output_zero_point": out_zp, "multiplier": m, "shift": s,
-         "act_min": act_min, "act_max": act_max}
+    d = {
+        "input_zero_point": in_zp,
+        "output_zero_point": out_zp,
+        "multiplier": m,
+        "shift": s,
+        "act_min": act_min,
+        "act_max": act_max,
+    }
     return Int8Table(op.op, relu_int8(ALL_INT8, d), rounding, d)
 
 

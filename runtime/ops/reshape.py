@@ -33,8 +33,12 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> ReshapeParams:
     require(len(shape) >= 1 and sum(d == -1 for d in shape) <= 1, op, f"bad new shape {shape}")
     per_row = tuple(int(d) for d in shape[1:])
     rows_in = math.prod(x.shape[1:]) if x.shape else 1
-    require(-1 in per_row or math.prod(per_row) == rows_in, op,
-            f"cannot reshape per-row shape {x.shape[1:]} to {per_row}", unsupported=True)
+    require(
+        -1 in per_row or math.prod(per_row) == rows_in,
+        op,
+        f"cannot reshape per-row shape {x.shape[1:]} to {per_row}",
+        unsupported=True,
+    )
     return ReshapeParams(per_row)
 
 

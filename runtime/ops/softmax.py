@@ -77,8 +77,9 @@ def softmax_int8(q: np.ndarray, p: SoftmaxInt8) -> np.ndarray:
     reciprocal = fp.one_over_one_plus_x_for_x_in_0_1(shifted_minus_one)
     exponent = num_bits_over_unit + 31 - 8
     assert np.all((exponent >= 0) & (exponent <= 31))
-    out = fp.rounding_divide_by_pot(fp.saturating_rounding_doubling_high_mul(reciprocal, e),
-                                    np.broadcast_to(exponent, e.shape))
+    out = fp.rounding_divide_by_pot(
+        fp.saturating_rounding_doubling_high_mul(reciprocal, e), np.broadcast_to(exponent, e.shape)
+    )
     out = np.clip(out - 128, -128, 127)
     return np.where(valid, out, -128).astype(np.int8)
 
@@ -92,9 +93,12 @@ def prepare(graph: Graph, op: Operator, rounding: str):
         return SoftmaxFloat(beta)
     in_scale, _ = per_tensor(op, x, "input")
     out_scale, out_zp = per_tensor(op, y, "output")
-    require(out_zp == -128 and abs(out_scale - 1 / 256) <= 0.001 / 256, op,
-            f"int8 output must have scale 1/256 and zero point -128, found {out_scale}, {out_zp}",
-            unsupported=True)
+    require(
+        out_zp == -128 and abs(out_scale - 1 / 256) <= 0.001 / 256,
+        op,
+        f"int8 output must have scale 1/256 and zero point -128, found {out_scale}, {out_zp}",
+        unsupported=True,
+    )
     cap = (2.0**30 - 1.0) if rounding == "litert" else (2.0**31 - 1.0)
     real = min(float(np.float32(beta)) * float(in_scale) * float(1 << (31 - 5)), cap)
     m, shift = fp.quantize_multiplier_greater_than_one(real, rounding)

@@ -44,9 +44,12 @@ def prepare(graph: Graph, op: Operator, rounding: str):
     y = graph.tensors[op.outputs[0]]
     in_scale, in_zp = per_tensor(op, x, "input")
     out_scale, out_zp = per_tensor(op, y, "output")
-    require(out_zp == 0 and np.float32(out_scale) == np.float32(1 / 128), op,
-            f"int8 output must have scale 1/128 and zero point 0, found {out_scale}, {out_zp}",
-            unsupported=True)
+    require(
+        out_zp == 0 and np.float32(out_scale) == np.float32(1 / 128),
+        op,
+        f"int8 output must have scale 1/128 and zero point 0, found {out_scale}, {out_zp}",
+        unsupported=True,
+    )
     if rounding == "tflm":
         d = fixed_point_input_params(in_scale, _INPUT_INTEGER_BITS)
         table = tanh_int8_tflm(ALL_INT8, in_zp, d)

@@ -35,8 +35,12 @@ def tflite_models(trained_run, mnist, tmp_path_factory):
             calib = mnist.x_train[:200].reshape(200, -1).astype(np.float32) / np.float32(255)
             out = tmp_path_factory.mktemp("tfl_" + "-".join(map(str, hidden)) + "_" + activation)
             int8 = convert_int8(model, calib)
-            paths = {"int8": out / "int8.tflite", "int8_per_tensor": out / "int8_pt.tflite",
-                     "float32": out / "float32.tflite", "keras": run / "model.keras"}
+            paths = {
+                "int8": out / "int8.tflite",
+                "int8_per_tensor": out / "int8_pt.tflite",
+                "float32": out / "float32.tflite",
+                "keras": run / "model.keras",
+            }
             paths["int8"].write_bytes(int8)
             paths["int8_per_tensor"].write_bytes(to_per_tensor(int8))
             paths["float32"].write_bytes(convert_float32(model))

@@ -130,8 +130,11 @@ def to_per_tensor(model: bytes) -> bytes:
     """
     m = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
     sub = m.subgraphs[0]
-    fc = [i for i, c in enumerate(m.operatorCodes)
-          if max(c.builtinCode, c.deprecatedBuiltinCode) == schema.BuiltinOperator.FULLY_CONNECTED]
+    fc = [
+        i
+        for i, c in enumerate(m.operatorCodes)
+        if max(c.builtinCode, c.deprecatedBuiltinCode) == schema.BuiltinOperator.FULLY_CONNECTED
+    ]
     for op in sub.operators:
         if op.opcodeIndex not in fc:
             continue
@@ -161,15 +164,23 @@ def to_per_tensor(model: bytes) -> bytes:
     return bytes(b.Output())
 
 
-def unary_model(op: str, n: int, in_q, out_q, dtype: str = "int8", options=None,
-                options_type: int = 0) -> bytes:
+def unary_model(
+    op: str, n: int, in_q, out_q, dtype: str = "int8", options=None, options_type: int = 0
+) -> bytes:
     """One-operator model: x (1, n) -> op -> y (1, n); in_q / out_q = (scale, zero_point)."""
-    def t(name, q):
-        return T(name, (1, n), dtype, scale=None if q is None else [q[0]],
-                 zero_point=None if q is None else [q[1]])
 
-    return build_model([t("x", in_q), t("y", out_q)], [Op(op, [0], [1], options, options_type)],
-                       [0], [1])
+    def t(name, q):
+        return T(
+            name,
+            (1, n),
+            dtype,
+            scale=None if q is None else [q[0]],
+            zero_point=None if q is None else [q[1]],
+        )
+
+    return build_model(
+        [t("x", in_q), t("y", out_q)], [Op(op, [0], [1], options, options_type)], [0], [1]
+    )
 
 
 def both_references(model: bytes, x: np.ndarray) -> dict[str, np.ndarray]:

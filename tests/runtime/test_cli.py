@@ -21,8 +21,13 @@ def _png(path, gray: np.ndarray, mode="L", invert=False, scale=1):
 def test_predict_test_image_every_backend(tflite_models, onnx_models, mnist, capsys):
     paths = tflite_models((32,), "relu")
     onnx_paths = onnx_models((32,), "relu")
-    runs = [(paths["int8"], "python"), (paths["int8"], "tflite"), (paths["float32"], "python"),
-            (onnx_paths["int8"], "onnxruntime"), (onnx_paths["int8"], "python")]
+    runs = [
+        (paths["int8"], "python"),
+        (paths["int8"], "tflite"),
+        (paths["float32"], "python"),
+        (onnx_paths["int8"], "onnxruntime"),
+        (onnx_paths["int8"], "python"),
+    ]
     for model, backend in runs:
         assert main(["predict", str(model), "test:3", "--backend", backend]) == 0
         out = capsys.readouterr().out
@@ -37,15 +42,21 @@ def test_predict_test_image_every_backend(tflite_models, onnx_models, mnist, cap
 def test_png_and_npy_inputs_match_test_image(tmp_path, mnist):
     digit = mnist.x_test[5]
     want = digit.reshape(1, 784).astype(np.float32) / 255
-    for name, kwargs in [("a.png", {}), ("rgb.png", {"mode": "RGB"}),
-                         ("rgba.png", {"mode": "RGBA"}), ("inv.png", {"invert": True}),
-                         ("big.png", {"scale": 3})]:
+    for name, kwargs in [
+        ("a.png", {}),
+        ("rgb.png", {"mode": "RGB"}),
+        ("rgba.png", {"mode": "RGBA"}),
+        ("inv.png", {"invert": True}),
+        ("big.png", {"scale": 3}),
+    ]:
         x, labels = load_input(str(_png(tmp_path / name, digit, **kwargs)))
         assert labels is None
         np.testing.assert_allclose(x, want, atol=1 / 255 + 1e-6, err_msg=name)
     np.save(tmp_path / "u8.npy", mnist.x_test[:4])
-    np.testing.assert_array_equal(load_input(str(tmp_path / "u8.npy"))[0],
-                                  mnist.x_test[:4].reshape(4, 784).astype(np.float32) / 255)
+    np.testing.assert_array_equal(
+        load_input(str(tmp_path / "u8.npy"))[0],
+        mnist.x_test[:4].reshape(4, 784).astype(np.float32) / 255,
+    )
 
 
 def test_read_png_rejects_garbage(tmp_path):
@@ -59,9 +70,14 @@ def test_read_png_rejects_garbage(tmp_path):
         read_png(tmp_path / "y.png")
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["test:x"], "integer"), (["test:99999"], "K must be"), (["nothing.npy"], "no such file"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["test:x"], "integer"),
+        (["test:99999"], "K must be"),
+        (["nothing.npy"], "no such file"),
+    ],
+)
 def test_predict_errors_are_one_line(tflite_models, capsys, argv, message):
     model = str(tflite_models((32,), "relu")["int8"])
     assert main(["predict", model, *argv]) == 2

@@ -13,10 +13,12 @@ import pytest
 from tinyflash.runtime import fixedpoint as fp
 
 RNG = np.random.default_rng(1234)
-INT32 = np.concatenate([
-    RNG.integers(fp.INT32_MIN, fp.INT32_MAX, 20000, endpoint=True),
-    [fp.INT32_MIN, fp.INT32_MIN + 1, -1, 0, 1, fp.INT32_MAX],
-])
+INT32 = np.concatenate(
+    [
+        RNG.integers(fp.INT32_MIN, fp.INT32_MAX, 20000, endpoint=True),
+        [fp.INT32_MIN, fp.INT32_MIN + 1, -1, 0, 1, fp.INT32_MAX],
+    ]
+)
 
 
 def _round_half_away(fr: Fraction) -> int:
@@ -38,8 +40,9 @@ def test_srdhm_is_rounded_product_over_2_31():
             assert gi == _round_half_up(Fraction(ai * bi, 2**31))  # VQRDMULH: ties up
     assert fp.saturating_rounding_doubling_high_mul(fp.INT32_MIN, fp.INT32_MIN) == fp.INT32_MAX
     # exact ties: +-0.5 and +-1.5 (a * b = +-2^30, +-3 * 2^30)
-    ties = fp.saturating_rounding_doubling_high_mul([2**15, -(2**15), 3 * 2**15, -3 * 2**15],
-                                                    [2**15, 2**15, 2**15, 2**15])
+    ties = fp.saturating_rounding_doubling_high_mul(
+        [2**15, -(2**15), 3 * 2**15, -3 * 2**15], [2**15, 2**15, 2**15, 2**15]
+    )
     np.testing.assert_array_equal(ties, [1, 0, 2, -1])
 
 
@@ -52,8 +55,22 @@ def test_rounding_divide_by_pot_rounds_half_away(exponent):
     np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("real", [1e-9, 0.00012345, 0.25, 0.5, 0.7071067811865476, 0.9999999999,
-                                  1.0, 3.5, 1234.5678, 2.0**-31, 2.0**-33])
+@pytest.mark.parametrize(
+    "real",
+    [
+        1e-9,
+        0.00012345,
+        0.25,
+        0.5,
+        0.7071067811865476,
+        0.9999999999,
+        1.0,
+        3.5,
+        1234.5678,
+        2.0**-31,
+        2.0**-33,
+    ],
+)
 @pytest.mark.parametrize("rounding", fp.ROUNDINGS)
 def test_quantize_multiplier_represents_real(real, rounding):
     m, shift = fp.quantize_multiplier(real, rounding)
@@ -75,8 +92,9 @@ def test_mbqm_modes_against_exact_rationals():
     s = RNG.integers(-20, 1, 5000)
     tflm = fp.multiply_by_quantized_multiplier(x, m, s, "tflm")
     litert = fp.multiply_by_quantized_multiplier(x, m, s, "litert")
-    for xi, mi, si, t, lt in zip(x.tolist(), m.tolist(), s.tolist(), tflm.tolist(),
-                                 litert.tolist(), strict=True):
+    for xi, mi, si, t, lt in zip(
+        x.tolist(), m.tolist(), s.tolist(), tflm.tolist(), litert.tolist(), strict=True
+    ):
         exact = Fraction(xi * mi, 2 ** (31 - si))
         assert lt == math.floor(exact + Fraction(1, 2))  # single rounding, ties up
         first = _round_half_up(Fraction(xi * mi, 2**31))  # double rounding
@@ -99,12 +117,14 @@ def test_transcendentals_are_close_to_the_real_functions():
     e = fp.exp_on_negative_values(a, 5) / 2**31
     np.testing.assert_allclose(e, np.exp(a / 2**26), atol=2e-7)
     z = np.linspace(-(2**31) + 1, 2**31 - 1, 4001).astype(np.int64)  # Q4.27 in [-16, 16]
-    np.testing.assert_allclose(fp.logistic_q0(z, 4) / 2**31, 1 / (1 + np.exp(-z / 2**27)),
-                               atol=2e-7)
+    np.testing.assert_allclose(
+        fp.logistic_q0(z, 4) / 2**31, 1 / (1 + np.exp(-z / 2**27)), atol=2e-7
+    )
     np.testing.assert_allclose(fp.tanh_q0(z, 4) / 2**31, np.tanh(z / 2**27), atol=4e-7)
     x = np.linspace(1, 2**31 - 1, 4001).astype(np.int64)
-    np.testing.assert_allclose(fp.one_over_one_plus_x_for_x_in_0_1(x) / 2**31,
-                               1 / (1 + x / 2**31), atol=2e-8)
+    np.testing.assert_allclose(
+        fp.one_over_one_plus_x_for_x_in_0_1(x) / 2**31, 1 / (1 + x / 2**31), atol=2e-8
+    )
 
 
 def test_count_leading_zeros():

@@ -6,8 +6,17 @@ import sys
 
 import numpy as np
 
-BANNED = ["tensorflow", "keras", "ai_edge_litert", "tflite_runtime", "tflite_micro",
-          "onnxruntime", "onnx", "flatbuffers", "tf2onnx"]
+BANNED = [
+    "tensorflow",
+    "keras",
+    "ai_edge_litert",
+    "tflite_runtime",
+    "tflite_micro",
+    "onnxruntime",
+    "onnx",
+    "flatbuffers",
+    "tf2onnx",
+]
 
 SCRIPT = """
 import json, sys
@@ -25,8 +34,9 @@ print(json.dumps(sorted(sys.modules)))
 def test_runtime_imports_no_heavy_runtime(tflite_models):
     paths = tflite_models((32,), "sigmoid")
     args = [str(paths["int8"]), str(paths["float32"])]
-    done = subprocess.run([sys.executable, "-P", "-c", SCRIPT, *args], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", SCRIPT, *args], capture_output=True, text=True, check=True
+    )
     modules = json.loads(done.stdout.strip().splitlines()[-1])
     loaded = {m.split(".")[0] for m in modules}
     assert "tinyflash" in loaded and "numpy" in loaded

@@ -10,8 +10,13 @@ from tinyflash.export.reference import run_onnxruntime
 from tinyflash.runtime.onnx import read_onnx
 from tinyflash.runtime.quantize import quantize
 
-MODELS = [((32,), "relu"), ((32,), "sigmoid"), ((32,), "tanh"), ((32,), "linear"),
-          ((37, 19), "relu")]
+MODELS = [
+    ((32,), "relu"),
+    ((32,), "sigmoid"),
+    ((32,), "tanh"),
+    ((32,), "linear"),
+    ((37, 19), "relu"),
+]
 ALLOWED = (rt.ModelFormatError, rt.UnsupportedOperatorError)
 
 
@@ -21,14 +26,16 @@ def test_float_onnx_within_1e6(onnx_models, x_test_pixels, hidden, activation):
     x = x_test_pixels[:3000]
     got = rt.load(path)(x)
     for optimize in (False, True):
-        np.testing.assert_allclose(got, run_onnxruntime(path, x, optimize=optimize), atol=1e-6,
-                                   rtol=0)  # float32 summation order / MLAS exp approximations
+        np.testing.assert_allclose(
+            got, run_onnxruntime(path, x, optimize=optimize), atol=1e-6, rtol=0
+        )  # float32 summation order / MLAS exp approximations
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("hidden,activation", MODELS)
-def test_int8_onnx_matches_onnxruntime(onnx_models, tflite_models, x_test_pixels, hidden,
-                                       activation):
+def test_int8_onnx_matches_onnxruntime(
+    onnx_models, tflite_models, x_test_pixels, hidden, activation
+):
     """Equal to onnxruntime (optimizations off) except where float32 summation order moves a
     value across a QuantizeLinear rounding boundary (measured: 0-2 rows in 10,000)."""
     path = onnx_models(hidden, activation)["int8"]
@@ -42,15 +49,21 @@ def test_int8_onnx_matches_onnxruntime(onnx_models, tflite_models, x_test_pixels
     assert np.abs(got.astype(int) - ref).max() <= 2
     tfl = rt.load(tflite_models(hidden, activation)["int8"])(x)
     exact = np.mean(np.all(got == tfl, axis=1))
-    print(f"{hidden} {activation}: vs ort rows differ {differ.sum()}, vs int8 TFLite exact rows "
-          f"{exact:.4f}, max LSB {np.abs(got.astype(int) - tfl).max()}")
+    print(
+        f"{hidden} {activation}: vs ort rows differ {differ.sum()}, vs int8 TFLite exact rows "
+        f"{exact:.4f}, max LSB {np.abs(got.astype(int) - tfl).max()}"
+    )
     assert exact >= 0.95  # QDQ float requantization vs TFLite fixed point (export's choice)
 
 
 def _tiny(nodes, inits, input_type=TensorProto.FLOAT, opset=17):
-    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", input_type, [None, 3])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])],
-                          inits)
+    g = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", input_type, [None, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])],
+        inits,
+    )
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)]).SerializeToString()
 
 
@@ -58,8 +71,9 @@ W = helper.make_tensor("w", TensorProto.FLOAT, [3, 2], [1, 2, 3, 4, 5, 6])
 
 
 def _bad_dims():
-    t = helper.make_tensor("w", TensorProto.FLOAT, [3, 2], np.arange(6, dtype=np.float32).tobytes(),
-                           raw=True)
+    t = helper.make_tensor(
+        "w", TensorProto.FLOAT, [3, 2], np.arange(6, dtype=np.float32).tobytes(), raw=True
+    )
     t.dims[1] = 3  # 6 values stored, 9 declared
     return t
 
@@ -70,17 +84,24 @@ def test_tiny_graph_runs():
     np.testing.assert_array_equal(y, np.full((4, 2), [9, 12], np.float32))
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"\x08\x07garbage\xff\xff", "ONNX"),
-    (_tiny([helper.make_node("MatMul", ["x", "nope"], ["y"])], [W]), "nope"),
-    (_tiny([helper.make_node("MatMul", ["x", "w"], ["y"])], [W], opset=11), "opset"),
-    (_tiny([helper.make_node("MatMul", ["x", "w"], ["y"], domain="com.x")], [W]), "domain"),
-    (_tiny([helper.make_node("MatMul", ["x", "w"], ["y"])],
-           [_bad_dims()]), "'w'"),
-    (_tiny([helper.make_node("Conv", ["x", "w"], ["y"])], [W]), "Conv"),
-    (_tiny([helper.make_node("MatMul", ["x", "w"], ["y"])],
-           [helper.make_tensor("w", TensorProto.DOUBLE, [3, 2], [1.0] * 6)]), "data type"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"\x08\x07garbage\xff\xff", "ONNX"),
+        (_tiny([helper.make_node("MatMul", ["x", "nope"], ["y"])], [W]), "nope"),
+        (_tiny([helper.make_node("MatMul", ["x", "w"], ["y"])], [W], opset=11), "opset"),
+        (_tiny([helper.make_node("MatMul", ["x", "w"], ["y"], domain="com.x")], [W]), "domain"),
+        (_tiny([helper.make_node("MatMul", ["x", "w"], ["y"])], [_bad_dims()]), "'w'"),
+        (_tiny([helper.make_node("Conv", ["x", "w"], ["y"])], [W]), "Conv"),
+        (
+            _tiny(
+                [helper.make_node("MatMul", ["x", "w"], ["y"])],
+                [helper.make_tensor("w", TensorProto.DOUBLE, [3, 2], [1.0] * 6)],
+            ),
+            "data type",
+        ),
+    ],
+)
 def test_malformed_onnx(data, message):
     with pytest.raises(ALLOWED, match=message):
         rt.load(data)
@@ -105,6 +126,12 @@ def test_onnx_reader_keeps_quantization_of_io(onnx_models):
     g = read_onnx(onnx_models((32,), "sigmoid")["int8"].read_bytes())
     assert g.format == "onnx" and g.tensors[g.inputs[0]].quant is not None
     assert g.tensors[g.outputs[0]].quant.zero_point[0] == -128
-    assert {op.op for op in g.operators} == {"DequantizeLinear", "MatMul", "Add",
-                                             "QuantizeLinear", "Sigmoid", "Softmax"}
+    assert {op.op for op in g.operators} == {
+        "DequantizeLinear",
+        "MatMul",
+        "Add",
+        "QuantizeLinear",
+        "Sigmoid",
+        "Softmax",
+    }
     assert onnx  # the reader needs the onnx package, never onnxruntime

@@ -5,12 +5,12 @@ using something we do not implement) naming the tensor/operator: never IndexErro
 a hang, or a silently wrong model.
 """
 
+import flatbuffers
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
 from runtime_testkit import Op, T, build_model
 
-import flatbuffers
 import tinyflash.runtime as rt
 from tinyflash.runtime.tflite import read_tflite
 
@@ -24,8 +24,14 @@ def _small_model() -> bytes:
     tensors = [
         T("x", (1, 12), "int8", scale=[0.02], zero_point=[-3]),
         T("w", (5, 12), "int8", w, scale=[0.01, 0.02, 0.03, 0.015, 0.011], zero_point=[0] * 5),
-        T("b", (5,), "int32", rng.integers(-500, 500, 5, dtype=np.int32),
-          scale=[0.0002, 0.0004, 0.0006, 0.0003, 0.00022], zero_point=[0] * 5),
+        T(
+            "b",
+            (5,),
+            "int32",
+            rng.integers(-500, 500, 5, dtype=np.int32),
+            scale=[0.0002, 0.0004, 0.0006, 0.0003, 0.00022],
+            zero_point=[0] * 5,
+        ),
         T("h", (1, 5), "int8", scale=[0.05], zero_point=[-128]),
         T("y", (1, 5), "int8", scale=[1 / 256], zero_point=[-128]),
     ]
@@ -33,8 +39,10 @@ def _small_model() -> bytes:
     fc.fusedActivationFunction = 1
     sm = schema.SoftmaxOptionsT()
     sm.beta = 1.0
-    ops = [Op("FULLY_CONNECTED", [0, 1, 2], [3], fc, schema.BuiltinOptions.FullyConnectedOptions),
-           Op("SOFTMAX", [3], [4], sm, schema.BuiltinOptions.SoftmaxOptions)]
+    ops = [
+        Op("FULLY_CONNECTED", [0, 1, 2], [3], fc, schema.BuiltinOptions.FullyConnectedOptions),
+        Op("SOFTMAX", [3], [4], sm, schema.BuiltinOptions.SoftmaxOptions),
+    ]
     return build_model(tensors, ops, [0], [4])
 
 
@@ -91,24 +99,31 @@ def test_random_corruption_never_escapes_as_another_error():
     assert outcomes["rejected"] > 100, outcomes  # flips into weights are valid models
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda m: setattr(m.subgraphs[0].operators[0], "inputs", [0, 99, 2]), "tensor index 99"),
-    (lambda m: setattr(m.subgraphs[0].operators[0], "opcodeIndex", 7), "opcode index 7"),
-    (lambda m: setattr(m.subgraphs[0].tensors[1], "buffer", 40), "buffer index 40"),
-    (lambda m: setattr(m.subgraphs[0].tensors[1], "shape", [5, 13]), "expected 65"),
-    (lambda m: setattr(m.subgraphs[0].tensors[1].quantization, "zeroPoint", [0, 0]),
-     "2 zero points"),
-    (lambda m: setattr(m.subgraphs[0].tensors[3].quantization, "scale", [-1.0]), "> 0"),
-    (lambda m: setattr(m.subgraphs[0].tensors[3].quantization, "scale", [float("nan")]), "> 0"),
-    (lambda m: setattr(m.subgraphs[0].tensors[0], "type", 11), "tensor type 11"),
-    (lambda m: setattr(m.subgraphs[0], "inputs", [3]), "neither a graph input"),
-    (lambda m: m.subgraphs.append(m.subgraphs[0]), "exactly 1 subgraph"),
-    (lambda m: setattr(m, "version", 2), "schema version 3"),
-    (lambda m: setattr(m.subgraphs[0].operators[1], "outputs", [3]), "written twice"),
-    (lambda m: setattr(m.subgraphs[0].tensors[0], "shape", [1, 13]), "in_features 12"),
-    (lambda m: setattr(m.subgraphs[0].tensors[4].quantization, "zeroPoint", [0]),
-     "zero point -128"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda m: setattr(m.subgraphs[0].operators[0], "inputs", [0, 99, 2]), "tensor index 99"),
+        (lambda m: setattr(m.subgraphs[0].operators[0], "opcodeIndex", 7), "opcode index 7"),
+        (lambda m: setattr(m.subgraphs[0].tensors[1], "buffer", 40), "buffer index 40"),
+        (lambda m: setattr(m.subgraphs[0].tensors[1], "shape", [5, 13]), "expected 65"),
+        (
+            lambda m: setattr(m.subgraphs[0].tensors[1].quantization, "zeroPoint", [0, 0]),
+            "2 zero points",
+        ),
+        (lambda m: setattr(m.subgraphs[0].tensors[3].quantization, "scale", [-1.0]), "> 0"),
+        (lambda m: setattr(m.subgraphs[0].tensors[3].quantization, "scale", [float("nan")]), "> 0"),
+        (lambda m: setattr(m.subgraphs[0].tensors[0], "type", 11), "tensor type 11"),
+        (lambda m: setattr(m.subgraphs[0], "inputs", [3]), "neither a graph input"),
+        (lambda m: m.subgraphs.append(m.subgraphs[0]), "exactly 1 subgraph"),
+        (lambda m: setattr(m, "version", 2), "schema version 3"),
+        (lambda m: setattr(m.subgraphs[0].operators[1], "outputs", [3]), "written twice"),
+        (lambda m: setattr(m.subgraphs[0].tensors[0], "shape", [1, 13]), "in_features 12"),
+        (
+            lambda m: setattr(m.subgraphs[0].tensors[4].quantization, "zeroPoint", [0]),
+            "zero point -128",
+        ),
+    ],
+)
 def test_inconsistent_models_name_the_problem(change, message):
     with pytest.raises(ALLOWED, match=message):
         rt.Model(read_tflite(_edit(_small_model(), change)))

@@ -8,8 +8,16 @@ from runtime_testkit import run_litert_ref, run_tflm, unary_model
 import tinyflash.runtime as rt
 from tinyflash.runtime.ops.elementwise import ALL_INT8
 
-INPUT_QUANT = [(0.0419051, 11), (0.02751614, 9), (0.1, -128), (0.003, 0), (0.25, 100),
-               (1 / 16, -7), (0.0078125, 0), (0.9, 3)]
+INPUT_QUANT = [
+    (0.0419051, 11),
+    (0.02751614, 9),
+    (0.1, -128),
+    (0.003, 0),
+    (0.25, 100),
+    (1 / 16, -7),
+    (0.0078125, 0),
+    (0.9, 3),
+]
 
 
 def _check(model: bytes, modes=("tflm", "litert")):
@@ -33,8 +41,15 @@ def test_tanh(in_q):
 
 
 @pytest.mark.parametrize("op", ["RELU", "RELU6", "RELU_N1_TO_1"])
-@pytest.mark.parametrize("in_q,out_q", [((0.05, -3), (0.05, -128)), ((0.05, 10), (0.03, -128)),
-                                        ((0.02, 0), (0.047, -20)), ((0.1, 5), (0.2, 0))])
+@pytest.mark.parametrize(
+    "in_q,out_q",
+    [
+        ((0.05, -3), (0.05, -128)),
+        ((0.05, 10), (0.03, -128)),
+        ((0.02, 0), (0.047, -20)),
+        ((0.1, 5), (0.2, 0)),
+    ],
+)
 def test_relu_family(op, in_q, out_q):
     model = unary_model(op, 256, in_q, out_q)
     if op == "RELU_N1_TO_1":  # TFLM has no such kernel: our tflm mode refuses it too

@@ -16,18 +16,32 @@ def _model(n_in, n_out, fused, per_channel, bias=True, dtype="int8", seed=0):
     opts = schema.FullyConnectedOptionsT()
     opts.fusedActivationFunction = FUSED[fused]
     if dtype == "float32":
-        tensors = [T("x", (1, n_in), "float32"),
-                   T("w", (n_out, n_in), "float32", rng.normal(0, 0.2, (n_out, n_in))),
-                   T("b", (n_out,), "float32", rng.normal(0, 0.1, n_out)),
-                   T("y", (1, n_out), "float32")]
+        tensors = [
+            T("x", (1, n_in), "float32"),
+            T("w", (n_out, n_in), "float32", rng.normal(0, 0.2, (n_out, n_in))),
+            T("b", (n_out,), "float32", rng.normal(0, 0.1, n_out)),
+            T("y", (1, n_out), "float32"),
+        ]
     else:
         in_s, w_s = 0.0213, rng.uniform(0.002, 0.02, n_out if per_channel else 1)
         tensors = [
             T("x", (1, n_in), "int8", scale=[in_s], zero_point=[-7]),
-            T("w", (n_out, n_in), "int8", rng.integers(-127, 128, (n_out, n_in)),
-              scale=list(w_s), zero_point=[0] * len(w_s)),
-            T("b", (n_out,), "int32", rng.integers(-3000, 3000, n_out),
-              scale=list(np.float32(in_s) * w_s.astype(np.float32)), zero_point=[0] * len(w_s)),
+            T(
+                "w",
+                (n_out, n_in),
+                "int8",
+                rng.integers(-127, 128, (n_out, n_in)),
+                scale=list(w_s),
+                zero_point=[0] * len(w_s),
+            ),
+            T(
+                "b",
+                (n_out,),
+                "int32",
+                rng.integers(-3000, 3000, n_out),
+                scale=list(np.float32(in_s) * w_s.astype(np.float32)),
+                zero_point=[0] * len(w_s),
+            ),
             T("y", (1, n_out), "int8", scale=[0.0131 * np.sqrt(n_in)], zero_point=[5]),
         ]
     inputs = [0, 1, 2] if bias else [0, 1, -1]

@@ -11,13 +11,17 @@ import tinyflash.runtime as rt
 def _model(depth, in_q, beta, dtype="int8"):
     opts = schema.SoftmaxOptionsT()
     opts.beta = beta
+
     def q(s, z):
         return dict(scale=[s], zero_point=[z]) if dtype == "int8" else {}
 
-    tensors = [T("x", (1, depth), dtype, **q(*(in_q or (1, 0)))),
-               T("y", (1, depth), dtype, **q(1 / 256, -128))]
-    return build_model(tensors, [Op("SOFTMAX", [0], [1], opts, schema.BuiltinOptions.SoftmaxOptions)],
-                       [0], [1])
+    tensors = [
+        T("x", (1, depth), dtype, **q(*(in_q or (1, 0)))),
+        T("y", (1, depth), dtype, **q(1 / 256, -128)),
+    ]
+    return build_model(
+        tensors, [Op("SOFTMAX", [0], [1], opts, schema.BuiltinOptions.SoftmaxOptions)], [0], [1]
+    )
 
 
 def _rows(depth, n=400):
@@ -30,14 +34,24 @@ def _rows(depth, n=400):
 
 
 @pytest.mark.parametrize("depth", [10, 3, 37])
-@pytest.mark.parametrize("in_q,beta", [((0.05995163, 6), 1.0), ((0.01835163, 4), 1.0),
-                                        ((0.25, -10), 1.0), ((0.1, 0), 0.5), ((0.004, 0), 2.0),
-                                        ((1.5, 0), 1.0)])
+@pytest.mark.parametrize(
+    "in_q,beta",
+    [
+        ((0.05995163, 6), 1.0),
+        ((0.01835163, 4), 1.0),
+        ((0.25, -10), 1.0),
+        ((0.1, 0), 0.5),
+        ((0.004, 0), 2.0),
+        ((1.5, 0), 1.0),
+    ],
+)
 def test_softmax_int8(depth, in_q, beta):
     model = _model(depth, in_q, beta)
     rows = _rows(depth)
-    want = {"tflm": run_tflm(model, rows), "litert": np.concatenate(
-        [run_litert_ref(model, r[None]) for r in rows])}
+    want = {
+        "tflm": run_tflm(model, rows),
+        "litert": np.concatenate([run_litert_ref(model, r[None]) for r in rows]),
+    }
     for rounding, ref in want.items():
         np.testing.assert_array_equal(rt.load(model, rounding=rounding)(rows), ref, rounding)
 
