@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_reports", "render_markdown", "render_html", "sections"]
+__all__ = ["render_html", "render_markdown", "run_summary_tables", "sections", "write_reports"]
 
 # Figures the training stage leaves in the run folder, shown when present.
 TRAINING_FIGURES = {
@@ -224,3 +224,61 @@ def write_reports(run_dir: Path, doc: dict[str, Any], *_unused: Any) -> tuple[Pa
     )
     page = write_text(run_dir / "report.html", render_html(run_dir, doc, figures))
     return md, page
+
+
+def run_summary_tables(out: Path) -> list[Any]:
+    """rich Tables closing `tinyflash run`: accuracy per artifact, parity verdicts, footprint.
+
+    Read from the run folder's manifest.json, verify.json and footprint.json (when present).
+    """
+    from rich.table import Table
+
+    tables = []
+    manifest_path, verify_path = out / "manifest.json", out / "verify.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    doc = json.loads(verify_path.read_text()) if verify_path.is_file() else {}
+    accuracy: dict[str, list[str]] = {}
+    for e in doc.get("executors", []):
+        if e.get("status") == "ran":
+            accuracy.setdefault(e["artifact"], []).append(f"{e['name']} {e['accuracy']:.4f}")
+    if manifest.get("artifacts"):
+        n = doc.get("inputs", {}).get("test_images")
+        where = f"{n:,} test images, verify" if n else "test images, export"
+        t = Table(title=f"accuracy per artifact ({where})", title_justify="left")
+        for column in ("artifact", "file", "bytes", "accuracy (executor)"):
+            t.add_column(column, justify="right" if column == "bytes" else "left")
+        from tinyflash.report_runfolder import ARTIFACT_KINDS
+
+        order = {k: i for i, k in enumerate(ARTIFACT_KINDS)}
+        entries = sorted(manifest["artifacts"].items(), key=lambda kv: order.get(kv[0], 99))
+        for kind, entry in entries:
+            measured = accuracy.get(kind) or [
+                f"{name} {ev['accuracy']:.4f}" for name, ev in entry.get("evaluation", {}).items()
+            ]
+            t.add_row(kind, entry.get("file", "?"), f"{entry.get('bytes', 0):,}",
+                      ", ".join(measured) or "-")  # fmt: skip
+        tables.append(t)
+    if doc.get("contracts"):
+        t = Table(title=f"parity: {doc['verdict'].upper()} ({doc.get('summary', '')})",
+                  title_justify="left")  # fmt: skip
+        for column in ("contract", "promise", "executors", "verdict"):
+            t.add_column(column)
+        for name, c in doc["contracts"].items():
+            style = {"pass": "green", "fail": "bold red"}.get(c["verdict"], "yellow")
+            t.add_row(name, c["promise"], ", ".join(c["members"]) or "-",
+                      f"[{style}]{c['verdict']}[/]")  # fmt: skip
+        skipped = [e["name"] for e in doc.get("executors", []) if e.get("status") != "ran"]
+        if skipped:
+            t.caption = f"not run here: {', '.join(skipped)} (reasons in report.md)"
+        tables.append(t)
+    footprint = out / "footprint.json"
+    if footprint.is_file():
+        rows = json.loads(footprint.read_text()).get("targets", [])
+        t = Table(title="footprint per MCU target", title_justify="left")
+        for column in ("target", "flash (B)", "constants (B)", "code (B)", "RAM arena (B)"):
+            t.add_column(column, justify="left" if column == "target" else "right")
+        for r in rows:
+            t.add_row(f"{r.get('core')} {r.get('opt', '')}", *(f"{r.get(k, 0):,}" for k in
+                      ("flash_total", "constants", "code", "arena_bss")))  # fmt: skip
+        tables.append(t)
+    return tables
