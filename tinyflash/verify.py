@@ -1,17 +1,42 @@
 """`tinyflash verify RUN_DIR`: run every executor available here and prove the copies agree.
 
+    tinyflash verify artifacts                        # all executors, 10,000 images + hostile
+    tinyflash verify artifacts --require tflm,c-host-int8,c-m4-int8   # CI: these must run
+    tinyflash verify artifacts --only tflm,py-int8-tflm --limit 500   # a quick look
+
 Order of work (each step refuses to go on if the one before failed):
   1. the manifest: every artifact's sha256 must match (a tampered or swapped file is refused);
-  2. the inputs: the 10,000 test images, plus hostile rows (random int8 codes, extremes),
-     the same logical inputs for every executor (int8 codes for int8 artifacts, their
-     dequantized float32 values for float ones);
+  2. the inputs: the 10,000 test images, plus hostile rows (all -128, all 127, checkerboards,
+     random int8 codes), the same logical inputs for every executor (int8 codes for int8
+     artifacts, their dequantized float32 values for float ones);
   3. every executor in report_executors.EXECUTORS: ran, skipped (with the reason) or error;
   4. the parity matrix over all pairs, and the contracts (report_parity.CONTRACTS); a broken
-     contract names the first disagreeing input, the pair, and the first diverging layer;
-  5. verify.json, report.md and report.html in the run folder.
+     contract names the first disagreeing input, the pair, and the first diverging layer
+     (from traces of intermediate tensors: the Python interpreter, TFLM, ai-edge-litert);
+  5. verify.json, report.md and report.html (self-contained) in the run folder.
+
+Executors (--only / --require names) and the contract each must keep:
+    keras            Keras float                                   float
+    litert-float     TFLite float, ai-edge-litert BUILTIN_REF      float
+    ort-float        ONNX float, onnxruntime                       float
+    py-float         Python interpreter, float .tflite             float
+    py-onnx-float    Python interpreter, float .onnx               float
+    c-host-float     generated float C header, gcc on this host    float
+    c-m4-float       generated float C header, QEMU Cortex-M4 FPU  float
+    tflm             TFLite Micro (tflite-micro's interpreter)     tflm
+    py-int8-tflm     Python interpreter, int8, tflm rounding       tflm
+    c-host-int8      generated int8 C header, gcc on this host     tflm (or litert: its rounding)
+    c-m4-int8        generated int8 C header, QEMU Cortex-M4       tflm (or litert: its rounding)
+    litert-int8-ref  TFLite int8, ai-edge-litert BUILTIN_REF       litert
+    py-int8-litert   Python interpreter, int8, litert rounding     litert
+    py-onnx-int8     Python interpreter, int8 ONNX (QDQ)           - (reported)
+    litert-int8      TFLite int8, ai-edge-litert default kernels   - (reported)
+    ort-int8         ONNX int8, onnxruntime                        - (reported)
+Contracts: float = within 1e-5 absolute; tflm and litert = bit-exact int8 output codes.
 
 Exit status: 0 all contracts hold; 3 verification failed (tampered artifact, broken contract,
 executor error, or a --require'd executor skipped); 2 user error (no run folder).
+In Python: tinyflash.testing.assert_parity(run_dir, require=...) for pytest.
 """
 
 from __future__ import annotations
@@ -26,15 +51,11 @@ from typing import Any
 
 from tinyflash.errors import UserError
 
-__all__ = ["add_arguments", "run", "verify", "VerificationFailed", "EXIT_FAILED"]
+__all__ = ["EXIT_FAILED", "add_arguments", "run", "split_names", "verify"]
 
 EXIT_FAILED = 3
 HOSTILE_ROWS = 256  # 4 extremes + 252 random int8 rows
 SEED = 20240606
-
-
-class VerificationFailed(AssertionError):
-    """Verification ran and found a problem: the message names it (the CLI exits 3)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -74,3 +74,13 @@ def test_first_divergence_names_the_layer_whose_weight_changed(exported, tmp_pat
     litert = _executor("litert-int8-ref")
     found = rx.first_divergence(litert, py, paths, lambda ex: x1, tolerance=0)
     assert found["layer"] == graph.tensors[fc[1].outputs[0]].name, found
+
+
+def test_verify_docstring_lists_every_executor_with_its_contract() -> None:
+    import tinyflash.verify
+
+    rows = {line.split()[0]: line for line in tinyflash.verify.__doc__.splitlines()
+            if line.startswith("    ") and len(line.split()) > 2}  # fmt: skip
+    for e in rx.EXECUTORS:
+        assert e.name in rows, e.name
+        assert rows[e.name].rstrip().split("  ")[-1].strip().startswith(e.contract or "-")
