@@ -277,11 +277,12 @@ def first_divergence(
     if ta is None or tb is None:
         who = a.name if ta is None else b.name
         return {"layer": None, "layer_text": f"no trace: {who} exposes no intermediate tensors"}
+    traceless = " / ".join(x.name for x in (a, b) if x.trace is None)
     if ta.name == tb.name:
         return {
             "layer": None,
-            "layer_text": f"no trace: {a.name} and {b.name} have no traces of their own and "
-            f"share the stand-in {ta.name}, so the difference is in their own code",
+            "layer_text": f"no layer: {traceless} exposes no intermediate tensors and its "
+            f"stand-in is {ta.name} on both sides; the difference is inside {traceless}",
         }
     try:
         trace_a = ta.trace(paths[ta.artifact], row(ta))  # type: ignore[misc]
@@ -309,6 +310,7 @@ def first_divergence(
             }
     if not common:
         return {"layer": None, "layer_text": f"traces share no tensor names{via}"}
-    return {"layer": None, "layer_text": f"run alone, this input gives the same {len(common)} "
-            f"traced tensors in both{via}: the difference is in an executor without a trace, "
-            "or depends on the batch"}  # fmt: skip
+    blame = (f"the difference is inside {traceless} (its artifact or its code)" if traceless else
+             "run alone the row agrees, so the difference depends on the batch")  # fmt: skip
+    return {"layer": None, "layer_text": f"all {len(common)} traced tensors agree on this "
+            f"input{via}: {blame}"}  # fmt: skip

@@ -69,7 +69,7 @@ def test_first_divergence_names_the_layer_whose_weight_changed(exported, tmp_pat
     assert found["layer"] == graph.tensors[fc[1].outputs[0]].name, found
     paths["changed"] = Path(shutil.copy(model, tmp_path / "same.tflite"))
     same = rx.first_divergence(tflm, py, paths, lambda ex: x1, tolerance=0)
-    assert same["layer"] is None and "same 3 traced tensors" in same["layer_text"]
+    assert same["layer"] is None and "all 3 traced tensors agree" in same["layer_text"]
     paths["changed"] = changed
     litert = _executor("litert-int8-ref")
     found = rx.first_divergence(litert, py, paths, lambda ex: x1, tolerance=0)
