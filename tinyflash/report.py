@@ -206,7 +206,9 @@ def render_html(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str, str
         parts.append(f"<h2>{e(title)}</h2><table><tr>")
         parts.append("".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
         for r in rows:
-            parts.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>")
+            cells = (f'<td class="{c}">{c}</td>' if c in ("pass", "fail")
+                     else f"<td>{e(str(c))}</td>" for c in r)  # fmt: skip
+            parts.append("<tr>" + "".join(cells) + "</tr>")
         parts.append("</table>")
     parts.append("</body></html>\n")
     return "\n".join(parts)

@@ -217,6 +217,10 @@ EXECUTORS: tuple[Executor, ...] = (
     Executor("c-host-float", "C header on the host (float)", "header_float", "float",
              _FIRMWARE, _c_driver(None), tools=("gcc",)),
     Executor(
+        "c-m4-float", "C header on emulated Cortex-M4 (float, FPU)", "header_float", "float",
+        _FIRMWARE, _c_driver("cortex-m4"), tools=("arm-none-eabi-gcc", "qemu-system-arm"),
+    ),
+    Executor(
         "tflm", "TFLite Micro (tflite-micro)", "tflite_int8", "tflm",
         _EXPORT + ("tflite_micro", "ai_edge_litert"), _tflm, _tflm_trace,
     ),
@@ -226,10 +230,6 @@ EXECUTORS: tuple[Executor, ...] = (
              _FIRMWARE, _c_driver(None), tools=("gcc",)),
     Executor(
         "c-m4-int8", "C header on emulated Cortex-M4 (int8)", "header_int8", "tflm",
-        _FIRMWARE, _c_driver("cortex-m4"), tools=("arm-none-eabi-gcc", "qemu-system-arm"),
-    ),
-    Executor(
-        "c-m4-float", "C header on emulated Cortex-M4 (float, FPU)", "header_float", "float",
         _FIRMWARE, _c_driver("cortex-m4"), tools=("arm-none-eabi-gcc", "qemu-system-arm"),
     ),
     Executor(
