@@ -1,4 +1,5 @@
-"""Test helpers for tests/runtime: build small .tflite files and run the real runtimes on them.
+"""Test helpers for tests/runtime: build small .tflite files (the real runtimes that run them are
+tinyflash.export.reference.run_tflm / run_litert).
 
 Imported by the tests through tests/runtime/conftest.py (which puts this folder on sys.path).
 Building models uses ai-edge-litert's generated FlatBuffers object API (schema_py_generated),
@@ -94,33 +95,6 @@ def build_model(tensors: list[T], ops: list[Op], inputs: list[int], outputs: lis
     return bytes(b.Output())
 
 
-def run_litert_ref(model: bytes, x: np.ndarray) -> np.ndarray:
-    """ai-edge-litert with BUILTIN_REF kernels, the whole batch at once (resizes input 0)."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    it = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    inp = it.get_input_details()[0]
-    it.resize_tensor_input(inp["index"], list(x.shape))
-    it.allocate_tensors()
-    it.set_tensor(inp["index"], x)
-    it.invoke()
-    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
-
-
-def run_tflm(model: bytes, x: np.ndarray) -> np.ndarray:
-    """TFLM's interpreter, one row at a time (its input shape is fixed: (1, ...))."""
-    from tflite_micro.python.tflite_micro import runtime as tflm
-
-    arena = 16 * 1024 + 16 * sum(r.nbytes for r in x[:1]) + 2 * len(model)
-    it = tflm.Interpreter.from_bytes(model, arena_size=max(arena, 64 * 1024))
-    rows = []
-    for row in x:
-        it.set_input(row[None], 0)
-        it.invoke()
-        rows.append(it.get_output(0)[0].copy())
-    return np.stack(rows)
-
-
 def to_per_tensor(model: bytes) -> bytes:
     """Rewrite every per-channel int8 weight tensor of a .tflite file as per-tensor.
 
@@ -181,8 +155,3 @@ def unary_model(
     return build_model(
         [t("x", in_q), t("y", out_q)], [Op(op, [0], [1], options, options_type)], [0], [1]
     )
-
-
-def both_references(model: bytes, x: np.ndarray) -> dict[str, np.ndarray]:
-    """{"tflm": TFLM output, "litert": ai-edge-litert BUILTIN_REF output} for a (1, n) input."""
-    return {"tflm": run_tflm(model, x), "litert": run_litert_ref(model, x)}

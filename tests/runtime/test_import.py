@@ -31,6 +31,24 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
+def _modules_after(paths) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", SCRIPT, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {m.split(".")[0] for m in json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def test_onnx_loading_needs_onnx_but_never_onnxruntime(onnx_models):
+    paths = onnx_models((32,), "relu")
+    loaded = _modules_after([paths["int8"], paths["float32"]])
+    assert "onnx" in loaded  # the protobuf reader
+    heavy = set(BANNED) - {"onnx"}
+    assert not loaded & heavy, sorted(loaded & heavy)
+
+
 def test_runtime_imports_no_heavy_runtime(tflite_models):
     paths = tflite_models((32,), "sigmoid")
     args = [str(paths["int8"]), str(paths["float32"])]

@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
-from runtime_testkit import Op, T, build_model, run_litert_ref, run_tflm
+from runtime_testkit import Op, T, build_model
 
+from tinyflash.export.reference import run_litert, run_tflm
 from tinyflash.runtime.quantize import dequantize, quantize, round_half_away_from_zero
 
 CASES = [  # (scale, zero_point): MNIST input scale, exact power of two (exact ties), odd ones
@@ -43,10 +44,11 @@ def test_round_half_away_from_zero():
 
 @pytest.mark.parametrize("scale,zp", CASES)
 def test_quantize_matches_litert_and_tflm(scale, zp):
-    x = _inputs(scale)[None]
-    model = _quantize_model(scale, zp, x.shape[1])
+    values = _inputs(scale)
+    x = np.resize(values, (-(-values.size // 64), 64))  # rows of 64 (TFLM: one row per invoke)
+    model = _quantize_model(scale, zp, 64)
     ours = quantize(x, scale, zp)
-    np.testing.assert_array_equal(ours, run_litert_ref(model, x))
+    np.testing.assert_array_equal(ours, run_litert(model, x, kernels="reference"))
     np.testing.assert_array_equal(ours, run_tflm(model, x))
 
 
@@ -56,7 +58,7 @@ def test_dequantize_matches_litert_and_tflm(scale, zp):
     model = _dequantize_model(scale, zp, q.shape[1])
     ours = dequantize(q, scale, zp)
     assert ours.dtype == np.float32
-    np.testing.assert_array_equal(ours, run_litert_ref(model, q))
+    np.testing.assert_array_equal(ours, run_litert(model, q, kernels="reference"))
     np.testing.assert_array_equal(ours, run_tflm(model, q))
 
 

@@ -3,9 +3,10 @@ rounding modes, against single-operator models run by TFLM and ai-edge-litert BU
 
 import numpy as np
 import pytest
-from runtime_testkit import run_litert_ref, run_tflm, unary_model
+from runtime_testkit import unary_model
 
 import tinyflash.runtime as rt
+from tinyflash.export.reference import run_litert, run_tflm
 from tinyflash.runtime.ops.elementwise import ALL_INT8
 
 INPUT_QUANT = [
@@ -22,7 +23,10 @@ INPUT_QUANT = [
 
 def _check(model: bytes, modes=("tflm", "litert")):
     x = ALL_INT8[None]
-    refs = {"tflm": lambda: run_tflm(model, x), "litert": lambda: run_litert_ref(model, x)}
+    refs = {
+        "tflm": lambda: run_tflm(model, x),
+        "litert": lambda: run_litert(model, x, kernels="reference"),
+    }
     for rounding in modes:
         ref = refs[rounding]()
         m = rt.load(model, rounding=rounding)
@@ -62,10 +66,12 @@ def test_relu_family(op, in_q, out_q):
 
 @pytest.mark.parametrize("op", ["LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1"])
 def test_float32(op):
-    x = np.linspace(-9, 9, 301, dtype=np.float32)[None]
-    model = unary_model(op, 301, None, None, dtype="float32")
+    x = np.linspace(-9, 9, 301, dtype=np.float32).reshape(7, 43)  # small rows: TFLM arena
+    model = unary_model(op, 43, None, None, dtype="float32")
     got = rt.load(model)(x)
-    refs = [run_litert_ref(model, x)] + ([] if op == "RELU_N1_TO_1" else [run_tflm(model, x)])
+    refs = [run_litert(model, x, kernels="reference")] + (
+        [] if op == "RELU_N1_TO_1" else [run_tflm(model, x)]
+    )
     for ref in refs:
         np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
 

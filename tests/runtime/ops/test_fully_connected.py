@@ -4,9 +4,10 @@ single-operator models against TFLM and ai-edge-litert BUILTIN_REF."""
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
-from runtime_testkit import Op, T, build_model, run_litert_ref, run_tflm
+from runtime_testkit import Op, T, build_model
 
 import tinyflash.runtime as rt
+from tinyflash.export.reference import run_litert, run_tflm
 
 FUSED = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
 
@@ -57,7 +58,7 @@ def test_int8(fused, per_channel, n_in, n_out):
     rng = np.random.default_rng(n_in)
     x = rng.integers(-128, 128, (500, n_in), dtype=np.int8)
     x[:3] = [[-128], [127], [0]]
-    refs = {"tflm": run_tflm(model, x), "litert": run_litert_ref(model, x)}
+    refs = {"tflm": run_tflm(model, x), "litert": run_litert(model, x, kernels="reference")}
     for rounding, ref in refs.items():
         np.testing.assert_array_equal(rt.load(model, rounding=rounding)(x), ref, rounding)
 
@@ -66,7 +67,9 @@ def test_int8_without_bias():
     model = _model(19, 10, "RELU", True, bias=False)
     x = np.random.default_rng(1).integers(-128, 128, (300, 19), dtype=np.int8)
     np.testing.assert_array_equal(rt.load(model)(x), run_tflm(model, x))
-    np.testing.assert_array_equal(rt.load(model, rounding="litert")(x), run_litert_ref(model, x))
+    np.testing.assert_array_equal(
+        rt.load(model, rounding="litert")(x), run_litert(model, x, kernels="reference")
+    )
 
 
 @pytest.mark.parametrize("fused", list(FUSED))
@@ -74,7 +77,7 @@ def test_float32(fused):
     model = _model(37, 11, fused, False, dtype="float32")
     x = np.random.default_rng(2).normal(0, 1, (300, 37)).astype(np.float32)
     got = rt.load(model)(x)
-    for ref in (run_tflm(model, x), run_litert_ref(model, x)):
+    for ref in (run_tflm(model, x), run_litert(model, x, kernels="reference")):
         np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
 
 

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
-from runtime_testkit import Op, T, build_model, run_litert_ref, run_tflm
+from runtime_testkit import Op, T, build_model
 
 import tinyflash.runtime as rt
+from tinyflash.export.reference import run_litert, run_tflm
 
 
 def _model(depth, in_q, beta, dtype="int8"):
@@ -50,7 +51,7 @@ def test_softmax_int8(depth, in_q, beta):
     rows = _rows(depth)
     want = {
         "tflm": run_tflm(model, rows),
-        "litert": np.concatenate([run_litert_ref(model, r[None]) for r in rows]),
+        "litert": run_litert(model, rows, kernels="reference"),
     }
     for rounding, ref in want.items():
         np.testing.assert_array_equal(rt.load(model, rounding=rounding)(rows), ref, rounding)
