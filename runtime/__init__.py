@@ -12,12 +12,13 @@ Imports numpy and the standard library only (a test checks `sys.modules`).
 Integer semantics: see fixedpoint.py (rounding modes) and ops/ (one kernel per operator).
 """
 
-from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
+from tinyflash.runtime.errors import InputError, ModelFormatError, UnsupportedOperatorError
 from tinyflash.runtime.graph import Graph, Operator, Quantization, Tensor
 from tinyflash.runtime.interpreter import Model, TensorInfo, load, prepare
 
 __all__ = [
     "Graph",
+    "InputError",
     "Model",
     "ModelFormatError",
     "Operator",

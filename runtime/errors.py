@@ -9,3 +9,7 @@ class ModelFormatError(UserError):
 
 class UnsupportedOperatorError(UserError):
     """The model uses an operator (or option) the interpreter does not implement."""
+
+
+class InputError(UserError, ValueError):
+    """model(x) got a batch of the wrong shape or dtype, or NaN/Inf in a float input."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyflash.errors import UserError
-from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
+from tinyflash.runtime.errors import InputError, ModelFormatError, UnsupportedOperatorError
 from tinyflash.runtime.fixedpoint import ROUNDINGS
 from tinyflash.runtime.graph import Graph, Tensor
 from tinyflash.runtime.quantize import quantize
@@ -163,20 +163,29 @@ class Model:
         self._run(np.zeros((1, *features), self.input.dtype), check_shapes=True)
 
     def _check_input(self, x: np.ndarray) -> np.ndarray:
+        """x -> the batch the kernels get, or InputError (tests/hostile/test_inputs.py): shape
+        (N, *input.shape); the input dtype in any byte order or, for a quantized input, any
+        float dtype (quantized, saturating to the integer range); floats must be finite."""
         x = np.asarray(x)
         features = self.input.shape
         if x.ndim != 1 + len(features) or tuple(x.shape[1:]) != features:
-            raise UserError(
+            raise InputError(
                 f"input: expected shape (N, {', '.join(map(str, features))}), found {x.shape}"
             )
+        if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+            at = np.argwhere(~np.isfinite(x))[0]
+            raise InputError(
+                f"input: expected finite values, found {x[tuple(at)]} at row {at[0]}, "
+                f"feature {', '.join(map(str, at[1:]))}"
+            )
         want = np.dtype(self.input.dtype)
-        if x.dtype == want:
-            return x
+        if x.dtype.newbyteorder("=") == want:
+            return x.astype(want, copy=False)  # native byte order for the kernels
         scale, zero_point = self.input.scale, self.input.zero_point
         if want != np.float32 and x.dtype.kind == "f" and scale is not None:
             assert zero_point is not None
             return quantize(x.astype(np.float32), scale, zero_point, self.input.dtype)
-        raise UserError(
+        raise InputError(
             f"input: expected dtype {want.name} (or float32 pixels to quantize), "
             f"found {x.dtype.name}"
         )
