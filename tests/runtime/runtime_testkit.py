@@ -155,3 +155,47 @@ def unary_model(
     return build_model(
         [t("x", in_q), t("y", out_q)], [Op(op, [0], [1], options, options_type)], [0], [1]
     )
+
+
+ELEMENTWISE_INPUT_QUANT = [  # (scale, zero_point) of int8 inputs: real models' and odd ones
+    (0.0419051, 11),
+    (0.02751614, 9),
+    (0.1, -128),
+    (0.003, 0),
+    (0.25, 100),
+    (1 / 16, -7),
+    (0.0078125, 0),
+    (0.9, 3),
+]
+
+
+def check_int8_table(model: bytes, modes=("tflm", "litert")) -> None:
+    """A one-op int8 elementwise model on all 256 int8 values: tinyflash.runtime (output and
+    prepared table) equals TFLM (mode tflm) and ai-edge-litert BUILTIN_REF (mode litert)."""
+    import tinyflash.runtime as rt
+    from tinyflash.export.reference import run_litert, run_tflm
+    from tinyflash.runtime.ops.elementwise import ALL_INT8
+
+    x = ALL_INT8[None]
+    refs = {
+        "tflm": lambda: run_tflm(model, x),
+        "litert": lambda: run_litert(model, x, kernels="reference"),
+    }
+    for rounding in modes:
+        ref = refs[rounding]()
+        m = rt.load(model, rounding=rounding)
+        np.testing.assert_array_equal(m(x), ref, err_msg=rounding)
+        np.testing.assert_array_equal(m.params[0].table, ref[0], err_msg=rounding)
+
+
+def check_float_unary(op: str, tflm: bool = True) -> None:
+    """A one-op float32 model on [-9, 9]: within 1e-6 of litert BUILTIN_REF (and TFLM)."""
+    import tinyflash.runtime as rt
+    from tinyflash.export.reference import run_litert, run_tflm
+
+    x = np.linspace(-9, 9, 301, dtype=np.float32).reshape(7, 43)  # small rows: TFLM arena
+    model = unary_model(op, 43, None, None, dtype="float32")
+    got = rt.load(model)(x)
+    refs = [run_litert(model, x, kernels="reference")] + ([run_tflm(model, x)] if tflm else [])
+    for ref in refs:
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)  # float32 libm differences
