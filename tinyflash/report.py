@@ -96,8 +96,14 @@ def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], l
         out.append(("Footprint per MCU target", keys,
                     [[_fmt(r.get(k)) for k in keys] for r in footprint]))  # fmt: skip
     else:
-        out.append(("Footprint per MCU target", ["note"],
-                    [["not available: the run folder has no footprint.json (codegen)"]]))
+        header = next((run_dir / e["file"] for e in doc.get("executors", [])
+                       if e["artifact"] == "header_int8" and "file" in e), None)  # fmt: skip
+        stated = header_footprint(header) if header else None
+        rows = [["any core (as the int8 header states it)", f"{stated['constants']:,}",
+                 f"{stated['arena']:,}", f"{stated['macs']:,}"]] if stated else []  # fmt: skip
+        out.append(("Footprint (per-core flash, code and instructions: bench/RESULTS.md)",
+                    ["target", "flash constants (B)", "RAM arena (B)", "multiply-accumulates"],
+                    rows or [["not available: no int8 header in the run folder", "", "", ""]]))
     ran = [e for e in ex if e["status"] == "ran"]
     out.append((
         "Latency per executor (whole run incl. loading, divided by rows)",
@@ -283,4 +289,29 @@ def run_summary_tables(out: Path) -> list[Any]:
             t.add_row(f"{r.get('core')} {r.get('opt', '')}", *(f"{r.get(k, 0):,}" for k in
                       ("flash_total", "constants", "code", "arena_bss")))  # fmt: skip
         tables.append(t)
+    elif "header_int8" in manifest.get("artifacts", {}):
+        banner = header_footprint(out / manifest["artifacts"]["header_int8"]["file"])
+        if banner:
+            t = Table(title="footprint of the int8 header (its banner; per-core figures: "
+                      "bench/RESULTS.md)", title_justify="left")  # fmt: skip
+            for column in ("flash constants (B)", "RAM arena (B)", "multiply-accumulates"):
+                t.add_column(column, justify="right")
+            t.add_row(*(f"{banner[k]:,}" for k in ("constants", "arena", "macs")))
+            tables.append(t)
     return tables
+
+
+def header_footprint(header: Path) -> dict[str, int] | None:
+    """Constants, arena and MAC counts stated in a generated header's banner, or None."""
+    import re
+
+    if not header.is_file():
+        return None
+    with open(header, encoding="utf-8", errors="replace") as f:
+        head = f.read(4096)
+    found = {key: re.search(pattern, head) for key, pattern in (
+        ("constants", r"Footprint: (\d+) B of constants"), ("arena", r"(\d+) B arena"),
+        ("macs", r"\((\d+) multiply-accumulates\)"))}  # fmt: skip
+    if not all(found.values()):
+        return None
+    return {key: int(m.group(1)) for key, m in found.items() if m}

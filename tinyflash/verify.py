@@ -192,6 +192,8 @@ def verify(
             ex = dataclasses.replace(ex, contract=header_contract)
         entry: dict[str, Any] = {"name": ex.name, "label": ex.label, "artifact": ex.artifact,
                                  "contract": ex.contract}  # fmt: skip
+        if ex.artifact in paths:
+            entry["file"] = paths[ex.artifact].name
         doc["executors"].append(entry)
         reason = "not selected (--only)" if only and ex.name not in only else None
         reason = reason or rx.unavailable(ex, paths.get(ex.artifact))
