@@ -33,10 +33,18 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
 
 
 def write_with(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> Path:
-    """Call `writer(tmp_path)` to produce the file, then move it atomically to `path`."""
+    """Call `writer(tmp_path)` to produce the file, then move it atomically to `path`.
+
+    An OSError on the way (unwritable or missing folder, a folder or file in the way, disk
+    full) is a UserError naming `path`, so the CLI reports it on one line with exit status 2."""
+    from tinyflash.errors import UserError
+
     final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    except OSError as exc:
+        raise UserError(f"cannot write {final}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -45,6 +53,9 @@ def write_with(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> 
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, final)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write {final}: {exc.strerror or exc}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
