@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from tinyflash.runtime.graph import Graph, Operator
 from tinyflash.runtime.ops.common import arity, attr, const, require, tensor
 
