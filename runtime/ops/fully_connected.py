@@ -7,9 +7,9 @@ MBQM = fixedpoint.multiply_by_quantized_multiplier in the chosen rounding mode.
 
 Speed without giving up exactness: the sum is computed as one BLAS matmul on the raw int8
 values, acc = x @ W.T - input_zp * W.sum(axis=1) + bias. Every product and every partial sum of
-x @ W.T is an integer of magnitude <= in_features * 128 * 127, so any summation order (BLAS
+x @ W.T is an integer of magnitude <= in_features * 128 * 128, so any summation order (BLAS
 blocking, FMA) gives the exact integer as long as the float type holds it: float32 (2^24) when
-in_features <= 1032, else float64 (2^53; in_features < 65536 is checked in prepare). The
+in_features <= 1024, else float64 (2^53; in_features < 65536 is checked in prepare). The
 correction and bias terms are added in int64.
 """
 
@@ -154,7 +154,7 @@ def prepare(graph: Graph, op: Operator, rounding: str):
         fused_activation=fused,
         per_channel=wq.axis is not None,
         rounding=rounding,
-        weights_t=weights.astype(np.float32 if in_f * 128 * 127 <= 2**24 else np.float64).T.copy(),
+        weights_t=weights.astype(np.float32 if in_f * 128 * 128 <= 2**24 else np.float64).T.copy(),
         offset=bias.astype(np.int64) - in_zp * weights.astype(np.int64).sum(axis=1),
     )
 

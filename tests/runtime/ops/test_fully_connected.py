@@ -87,3 +87,32 @@ def test_prepared_constants_are_public():
     assert p.multipliers.shape == (10,) and p.shifts.shape == (10,)
     assert p.weights.shape == (10, 19) and p.bias.dtype == np.int32
     assert p.act_min >= 5 and p.per_channel and p.rounding == "tflm"
+
+
+@pytest.mark.parametrize("n_in", [1024, 1100])  # float32 BLAS path at 1024, float64 above
+def test_int8_exact_at_the_blas_precision_limit(n_in):
+    """All-extreme rows against weights of -128 / 127: the largest sums the kernel can see."""
+    model = _model(n_in, 3, "NONE", True, seed=n_in)
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    m = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    w = m.subgraphs[0].tensors[1]
+    data = np.full((3, n_in), -128, np.int8)
+    data[1] = 127
+    data[2, ::2] = 127
+    m.buffers[w.buffer].data = data.reshape(-1).view(np.uint8).tolist()
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    model = bytes(b.Output())
+    x = np.stack(
+        [np.full(n_in, -128), np.full(n_in, 127), np.where(np.arange(n_in) % 2, 127, -128)]
+    )
+    x = x.astype(np.int8)
+    for rounding, ref in {
+        "tflm": run_tflm(model, x),
+        "litert": run_litert(model, x, kernels="reference"),
+    }.items():
+        p = rt.prepare(rt.load(model).graph, rounding)[0]
+        assert p.weights_t.dtype == (np.float32 if n_in <= 1024 else np.float64)
+        np.testing.assert_array_equal(rt.load(model, rounding=rounding)(x), ref, rounding)
