@@ -83,15 +83,27 @@ def load(source: str | os.PathLike | bytes, rounding: str = "tflm") -> Model:
             raise UserError(f"{path}: no such model file")
         data = path.read_bytes()
         suffix = path.suffix.lower()
-    if suffix == ".tflite" or (len(data) >= 8 and data[4:8] == b"TFL3"):
-        from tinyflash.runtime.tflite import read_tflite
+    tflite = suffix == ".tflite" or (len(data) >= 8 and data[4:8] == b"TFL3")
+    try:
+        if tflite:
+            from tinyflash.runtime.tflite import read_tflite
 
-        graph = read_tflite(data)
-    else:
-        from tinyflash.runtime.onnx import read_onnx
+            graph = read_tflite(data)
+        else:
+            from tinyflash.runtime.onnx import read_onnx
 
-        graph = read_onnx(data)
-    return Model(graph, rounding)
+            graph = read_onnx(data)
+        return Model(graph, rounding)
+    except (ModelFormatError, UnsupportedOperatorError) as exc:  # name the file, say why ONNX
+        where = "" if isinstance(source, bytes | bytearray | memoryview) else f"{source}: "
+        guess = (
+            "no .tflite identifier (b'TFL3' at bytes 4..8), so read as ONNX: "
+            if not tflite and suffix != ".onnx" and "not an ONNX model" in str(exc)
+            else ""
+        )
+        if not where and not guess:
+            raise
+        raise type(exc)(f"{where}{guess}{exc}") from None
 
 
 def _check_shape(t: Tensor, value: np.ndarray, where: str, rows: int | None) -> None:
