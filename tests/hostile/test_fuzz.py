@@ -19,6 +19,8 @@ cases. The long run (100,000 per format, workers, atheris) is bench/fuzz.py.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import warnings
 
 import pytest
@@ -36,7 +38,11 @@ def _check(data: bytes) -> fuzzlib.Outcome:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # overflow in float kernels is fine
         outcome = fuzzlib.run_case(data)
-    assert not outcome.crashed, f"{outcome.kind}: {outcome.detail}"
+    if outcome.crashed:  # keep the bytes: the next regression file for crashes/
+        fd, path = tempfile.mkstemp(prefix="tinyflash-fuzz-crash-", suffix=".bin")
+        os.write(fd, data)
+        os.close(fd)
+        pytest.fail(f"{outcome.kind}: {outcome.detail} (case saved to {path})")
     return outcome
 
 
