@@ -47,6 +47,7 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxParams:
     attrs: dict = {}
     if op.op in ("MatMul", "Gemm"):
         b = graph.tensors[op.inputs[1]]
+        require(len(b.shape) == 2, op, f"B must be 2-D, found shape {b.shape}", unsupported=True)
         n = b.shape[0] if op.op == "Gemm" and attr(op, "transB", 0, int) else b.shape[-1]
         k = b.shape[-1] if op.op == "Gemm" and attr(op, "transB", 0, int) else b.shape[0]
         packed = b.data is not None
