@@ -22,7 +22,21 @@ import numpy as np
 from tinyflash.runtime.graph import Graph, Operator
 from tinyflash.runtime.ops.common import arity, attr, const, require, tensor
 
-__all__ = ["prepare", "run"]
+__all__ = [
+    "OnnxParams",
+    "mlas_stride_k",
+    "prepare",
+    "run_add",
+    "run_flatten",
+    "run_gemm",
+    "run_identity",
+    "run_matmul",
+    "run_relu",
+    "run_reshape",
+    "run_sigmoid",
+    "run_softmax",
+    "run_tanh",
+]
 
 _FLOAT = ("float32",)
 
@@ -54,7 +68,7 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxParams:
         attrs["stride_k"] = MLAS_PACKED_STRIDE_K if packed else mlas_stride_k(max(n, 1), max(k, 1))
     if op.op == "Gemm":
         attrs |= {
-            "transB": attr(op, "transB", 0, int),
+            "transB": bool(attr(op, "transB", 0, int)),
             "alpha": attr(op, "alpha", 1.0, float),
             "beta": attr(op, "beta", 1.0, float),
         }
@@ -109,36 +123,59 @@ def _matmul(a: np.ndarray, b: np.ndarray, stride_k: int) -> np.ndarray:
     return out.reshape(*a.shape[:-1], b.shape[1])
 
 
-def run(p: OnnxParams, *args: np.ndarray) -> np.ndarray:
-    x = args[0]
-    if p.op == "MatMul":
-        return _matmul(x, args[1], p.attrs["stride_k"])
-    if p.op == "Gemm":
-        b = args[1].T if p.attrs.get("transB", 0) else args[1]
-        y = _matmul(x, b, p.attrs["stride_k"]) * np.float32(p.attrs.get("alpha", 1.0))
-        if len(args) > 2:
-            return (y + np.float32(p.attrs.get("beta", 1.0)) * args[2]).astype(np.float32)
+# One small kernel per op: run_<op>(params, *inputs) -> output. Shapes: x (N, ...) float32.
+
+
+def run_matmul(p: OnnxParams, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x (N, K) @ b (K, M) -> (N, M), MLAS order."""
+    return _matmul(x, b, p.attrs["stride_k"])
+
+
+def run_gemm(p: OnnxParams, x: np.ndarray, b: np.ndarray, c: np.ndarray | None = None):
+    """alpha * x @ b(.T if transB) + beta * c -> (N, M)."""
+    y = _matmul(x, b.T if p.attrs["transB"] else b, p.attrs["stride_k"])
+    y = y * np.float32(p.attrs["alpha"])
+    if c is None:
         return y.astype(np.float32)
-    if p.op == "Add":
-        return (x + args[1]).astype(np.float32)
-    if p.op == "Relu":
-        return np.maximum(x, np.float32(0))
-    if p.op == "Sigmoid":
-        return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(np.float32)
-    if p.op == "Tanh":
-        return np.tanh(x.astype(np.float64)).astype(np.float32)
-    if p.op == "Softmax":
-        v = x.astype(np.float64)
-        e = np.exp(v - v.max(axis=-1, keepdims=True))
-        return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
-    if p.op == "Identity":
-        return x
-    if p.op == "Flatten":
-        return x.reshape(x.shape[0], -1)
-    if p.op == "Reshape":
-        shape = [int(d) for d in args[1]]
-        shape = [x.shape[i] if d == 0 else d for i, d in enumerate(shape)]
-        if shape and shape[0] not in (-1, x.shape[0]):  # keep the runtime batch
-            shape[0] = x.shape[0] if -1 in shape[1:] else -1
-        return x.reshape(shape)
-    raise AssertionError(p.op)
+    return (y + np.float32(p.attrs["beta"]) * c).astype(np.float32)
+
+
+def run_add(p: OnnxParams, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (x + y).astype(np.float32)
+
+
+def run_relu(p: OnnxParams, x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, np.float32(0))
+
+
+def run_sigmoid(p: OnnxParams, x: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(np.float32)
+
+
+def run_tanh(p: OnnxParams, x: np.ndarray) -> np.ndarray:
+    return np.tanh(x.astype(np.float64)).astype(np.float32)
+
+
+def run_softmax(p: OnnxParams, x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis."""
+    v = x.astype(np.float64)
+    e = np.exp(v - v.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def run_identity(p: OnnxParams, x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def run_flatten(p: OnnxParams, x: np.ndarray) -> np.ndarray:
+    """(N, ...) -> (N, prod(...)) (axis=1 only)."""
+    return x.reshape(x.shape[0], -1)
+
+
+def run_reshape(p: OnnxParams, x: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """ONNX Reshape (0 copies the input dimension); dimension 0 follows the runtime batch."""
+    dims = [int(d) for d in shape]
+    dims = [x.shape[i] if d == 0 else d for i, d in enumerate(dims)]
+    if dims and dims[0] not in (-1, x.shape[0]):
+        dims[0] = x.shape[0] if -1 in dims[1:] else -1
+    return x.reshape(dims)
