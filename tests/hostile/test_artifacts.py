@@ -153,3 +153,19 @@ def test_two_codegens_give_identical_headers(exported, tmp_path):
         assert done.returncode == 0, done.stderr[-2000:]
         headers.append({p.name: _sha(p) for p in sorted(out.glob("*.h"))})
     assert headers[0] and headers[0] == headers[1]
+
+
+def test_export_into_a_blocked_name_exits_2_naming_it(exported, trained_run, tmp_path):
+    """A folder where model_int8.tflite should go (as root, permission bits cannot stop a
+    write, so this stands in for an unwritable output): exit 2, one line naming the path."""
+    data, _, shas = exported
+    run_e = _fresh_run(trained_run(), tmp_path / "e")
+    (run_e / "model_int8.tflite").mkdir()
+    done = subprocess.run(_tinyflash(*_export_args(run_e, data)), env=ENV, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = [s for s in done.stderr.splitlines() if s.startswith("tinyflash")]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert f"cannot write {run_e / 'model_int8.tflite'}" in lines[0], lines[0]
+    assert _sha(run_e / "model_float32.tflite") == shas["model_float32.tflite"]
+    assert not (run_e / "manifest.json").exists()
