@@ -5,11 +5,11 @@ MatMul / Gemm reproduce onnxruntime's MLAS SGEMM summation order on x86-64: the 
 blocks of stride_k; inside a block one float32 accumulator per output, updated by a fused
 multiply-add per k in order (emulated in float64: a*b is exact there, then one rounding of the
 sum to float32); the block sums are added to the output in float32. stride_k is 256 when B is a
-constant initializer (MLAS packs it once), else MLAS's rule from N (`mlas_stride_k`). Measured
-bit-identical to onnxruntime 1.32 (AVX-512, FMA) for batches of 2 or more rows; a single row
-with a computed B takes another MLAS kernel whose order we do not reproduce (last-bit
-differences). This matters for int8 QDQ files, where one last bit can move a QuantizeLinear
-rounding. Sigmoid / Tanh /
+constant initializer (MLAS packs it once), else MLAS's rule from N (`mlas_stride_k`). A single
+row with a computed B takes MLAS's M=1 kernel instead: per group of 4 k, ((p0 + p1) + p2) + p3
+with separately rounded products, then added to the running output (`_matmul_m1`). Measured
+bit-identical to onnxruntime 1.32 (x86-64, AVX-512/FMA) for every batch size. This matters for
+int8 QDQ files, where one last bit can move a QuantizeLinear rounding. Sigmoid / Tanh /
 Softmax are computed in float64 and rounded: within ~1e-7 of MLAS's approximations.
 """
 
@@ -65,6 +65,7 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxParams:
         n = b.shape[0] if op.op == "Gemm" and attr(op, "transB", 0, int) else b.shape[-1]
         k = b.shape[-1] if op.op == "Gemm" and attr(op, "transB", 0, int) else b.shape[0]
         packed = b.data is not None
+        attrs["packed"] = packed
         attrs["stride_k"] = MLAS_PACKED_STRIDE_K if packed else mlas_stride_k(max(n, 1), max(k, 1))
     if op.op == "Gemm":
         attrs |= {
@@ -106,8 +107,27 @@ def mlas_stride_k(n: int, k: int) -> int:
     return stride_k
 
 
-def _matmul(a: np.ndarray, b: np.ndarray, stride_k: int) -> np.ndarray:
+def _matmul_m1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(1, K) @ (K, N) -> (1, N) as MLAS's M=1 kernel sums: groups of 4, 2, 1 rows of B."""
+    f32 = np.float32
+    row, out = a.reshape(-1).astype(f32), np.zeros(b.shape[1], f32)
+    k = 0
+    for group in (4, 2, 1):
+        while b.shape[0] - k >= group:
+            partial = row[k] * b[k]
+            for j in range(1, group):
+                partial = (partial + row[k + j] * b[k + j]).astype(f32)
+            out = (partial + out).astype(f32)
+            k += group
+            if group < 4:
+                break
+    return out.reshape(*a.shape[:-1], b.shape[1])
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, stride_k: int, packed: bool) -> np.ndarray:
     """(M, K) float32 @ (K, N) float32 -> (M, N) float32 in MLAS's order (module docstring)."""
+    if not packed and int(np.prod(a.shape[:-1])) == 1:
+        return _matmul_m1(a, b.astype(np.float32))
     at = np.ascontiguousarray(a.reshape(-1, a.shape[-1]).T, dtype=np.float64)  # (K, N)
     b64 = b.astype(np.float64)
     out = np.zeros((at.shape[1], b.shape[1]), np.float32)
@@ -128,12 +148,12 @@ def _matmul(a: np.ndarray, b: np.ndarray, stride_k: int) -> np.ndarray:
 
 def run_matmul(p: OnnxParams, x: np.ndarray, b: np.ndarray) -> np.ndarray:
     """x (N, K) @ b (K, M) -> (N, M), MLAS order."""
-    return _matmul(x, b, p.attrs["stride_k"])
+    return _matmul(x, b, p.attrs["stride_k"], p.attrs["packed"])
 
 
 def run_gemm(p: OnnxParams, x: np.ndarray, b: np.ndarray, c: np.ndarray | None = None):
     """alpha * x @ b(.T if transB) + beta * c -> (N, M)."""
-    y = _matmul(x, b.T if p.attrs["transB"] else b, p.attrs["stride_k"])
+    y = _matmul(x, b.T if p.attrs["transB"] else b, p.attrs["stride_k"], p.attrs["packed"])
     y = y * np.float32(p.attrs["alpha"])
     if c is None:
         return y.astype(np.float32)

@@ -137,3 +137,16 @@ def test_onnx_reader_keeps_quantization_of_io(onnx_models):
         "Softmax",
     }
     assert onnx  # the reader needs the onnx package, never onnxruntime
+
+
+def test_int8_onnx_single_rows_match_onnxruntime(onnx_models, x_test_pixels):
+    """One image per call takes MLAS's M=1 kernel (another summation order): still equal."""
+    path = onnx_models((37, 19), "relu")["int8"]
+    model = rt.load(path)
+    x = quantize(x_test_pixels[:150], model.input.scale, model.input.zero_point)
+    x = np.concatenate([x, np.random.default_rng(2).integers(-128, 128, (150, 784), np.int8)])
+    got = np.concatenate([model(x[i : i + 1]) for i in range(len(x))])
+    ref = np.concatenate(
+        [run_onnxruntime(path, x[i : i + 1], optimize=False) for i in range(len(x))]
+    )
+    np.testing.assert_array_equal(got, ref)
