@@ -29,6 +29,9 @@ __all__ = ["SoftmaxFloat", "SoftmaxInt8", "prepare", "run", "softmax_int8"]
 
 _SCALED_DIFF_INTEGER_BITS = 5
 _ACCUMULATION_INTEGER_BITS = 12
+# Equal inputs give depth terms of 2^19 (Q12.19 exp(0)); the output shift num_bits_over_unit + 23
+# stays <= 31 only while that sum is < 2^28 (TFLite's reference kernel has the same limit).
+_MAX_INT8_DEPTH = 511
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +100,14 @@ def prepare(graph: Graph, op: Operator, rounding: str):
         out_zp == -128 and abs(out_scale - 1 / 256) <= 0.001 / 256,
         op,
         f"int8 output must have scale 1/256 and zero point -128, found {out_scale}, {out_zp}",
+        unsupported=True,
+    )
+    depth = x.shape[-1] if x.shape else 1
+    require(
+        depth <= _MAX_INT8_DEPTH,
+        op,
+        f"int8 SOFTMAX over {depth} values overflows the Q12.19 sum of exponentials (an output "
+        f"shift > 31); supported: at most {_MAX_INT8_DEPTH} values",
         unsupported=True,
     )
     cap = (2.0**30 - 1.0) if rounding == "litert" else (2.0**31 - 1.0)
