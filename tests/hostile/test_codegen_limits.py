@@ -1,4 +1,5 @@
-"""The C generator's integer-overflow bound, at and beyond the edge, and its name checks.
+"""Integer limits at and beyond their edge: the C generator's accumulator bound, int8 SOFTMAX's
+depth, and the generator's name checks.
 
 The generated FULLY_CONNECTED kernel stores weights and inputs offset-binary (w + 128 and
 x + 128, both 0..255) and accumulates acc = bias' + sum wu * u in int32, so the generator
@@ -8,6 +9,11 @@ model (tests/hostile/corpus/8_tanh.int8.tflite) gets its first layer widened to 
 width the bound admits, with every weight +127, and runs under UBSan with every input +127 --
 the largest possible partial sums -- and matches the Python interpreter; one block of 16 more
 inputs is refused.
+
+int8 SOFTMAX sums depth terms of exp(0) = 2^19 (Q12.19) for equal inputs; its output shift
+num_bits_over_unit + 23 stays <= 31 only below 2^28, so at most 511 values (TFLite's reference
+kernel has the same limit). At 511, with equal and random rows, the interpreter matches TFLM and
+ai-edge-litert BUILTIN_REF and the generated C is UBSan-clean and identical; 512 is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from ai_edge_litert import schema_py_generated as schema
 import fuzzlib
 import tinyflash.runtime as rt
 from tinyflash.errors import UserError
+from tinyflash.export.reference import run_litert, run_tflm
 from tinyflash.firmware_c.generate import generate_int8_header
 
 LARGEST = (2**31 // (255 * 255)) // 16 * 16  # 33,024 inputs: 2,147,385,600 + |bias'| < 2^31
@@ -78,3 +85,52 @@ def test_one_block_more_is_refused(tmp_path):
 def test_prefixes_that_are_not_plain_c_identifiers_are_refused(prefix):
     with pytest.raises(UserError, match="C identifier"):
         generate_int8_header(fuzzlib.CORPUS / "8_tanh.int8.tflite", prefix=prefix)
+
+
+def softmax_model(depth: int) -> bytes:
+    """A one-operator int8 SOFTMAX over `depth` values (input scale 0.1, zero point 0)."""
+    m = schema.ModelT()
+    m.version, m.buffers = 3, [schema.BufferT()]
+    tensors = []
+    for name, scale, zero_point in (("x", 0.1, 0), ("y", 1 / 256, -128)):
+        t = schema.TensorT()
+        t.name, t.shape, t.type, t.buffer = name, [1, depth], schema.TensorType.INT8, 0
+        t.quantization = schema.QuantizationParametersT()
+        t.quantization.scale, t.quantization.zeroPoint = [scale], [zero_point]
+        tensors.append(t)
+    op = schema.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, [0], [1]
+    op.builtinOptionsType = schema.BuiltinOptions.SoftmaxOptions
+    op.builtinOptions = schema.SoftmaxOptionsT()
+    op.builtinOptions.beta = 1.0
+    sub = schema.SubGraphT()
+    sub.tensors, sub.operators, sub.inputs, sub.outputs = tensors, [op], [0], [1]
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.SOFTMAX
+    code.version = 1
+    m.subgraphs, m.operatorCodes = [sub], [code]
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def test_int8_softmax_at_its_largest_depth_matches_tflm_litert_and_c(tmp_path):
+    from test_sanitizers import _build, _run
+
+    path = tmp_path / "softmax511.tflite"
+    path.write_bytes(softmax_model(511))
+    rng = np.random.default_rng(3)
+    x = np.concatenate([np.full((3, 511), [[-128], [0], [127]]),
+                        rng.integers(-128, 128, (61, 511))]).astype(np.int8)
+    np.testing.assert_array_equal(rt.load(path, rounding="tflm")(x), run_tflm(path, x))
+    np.testing.assert_array_equal(rt.load(path, rounding="litert")(x),
+                                  run_litert(path, x, "reference"))
+    header = tmp_path / "mnist_model.h"
+    header.write_text(generate_int8_header(path, prefix="mnist"))
+    c = np.frombuffer(_run(_build(header, "mnist", 0), x.tobytes()), np.int8).reshape(len(x), -1)
+    np.testing.assert_array_equal(c, rt.load(path)(x))
+
+
+def test_int8_softmax_beyond_its_depth_is_refused():
+    with pytest.raises(rt.UnsupportedOperatorError, match="at most 511 values"):
+        rt.load(softmax_model(512))
