@@ -22,7 +22,7 @@ def _row(preset: str, run_dir: Path) -> dict[str, Any]:
 
     config = tomllib.loads((run_dir / "config.toml").read_text())["train"]
     layers = [784, *config["hidden"], len(metrics["class_names"])]
-    weights = sum(a * b for a, b in zip(layers, layers[1:]))
+    weights = sum(a * b for a, b in zip(layers, layers[1:], strict=False))
     return {
         "preset": preset,
         "architecture": "-".join(map(str, layers)),
@@ -38,13 +38,15 @@ def _row(preset: str, run_dir: Path) -> dict[str, Any]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| preset | network | hidden act. | optimizer | epochs | fit time (s) | test accuracy | int8 weights (bytes) |",
+        "| preset | network | hidden act. | optimizer | epochs | fit time (s) "
+        "| test accuracy | int8 weights (bytes) |",
         "|---|---|---|---|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['preset']} | {r['architecture']} | {r['activation']} | {r['optimizer']} | {r['epochs_run']} "
-            f"| {r['train_seconds']:.1f} | {r['test_accuracy']:.4f} | {r['int8_weight_bytes']:,} |"
+            f"| {r['preset']} | {r['architecture']} | {r['activation']} | {r['optimizer']} "
+            f"| {r['epochs_run']} | {r['train_seconds']:.1f} | {r['test_accuracy']:.4f} "
+            f"| {r['int8_weight_bytes']:,} |"
         )
     return "\n".join(lines)
 
@@ -53,8 +55,8 @@ def run(ctx: Any) -> tuple[str, dict[str, Any]]:
     rows = [_row(p, Path(ctx.run_dir(p))) for p in PRESETS]
     text = (
         "Training on all 60,000 MNIST training images (10% held out for early stopping where the "
-        "preset uses it), accuracy on the 10,000 test images; fit time is Keras `fit` wall time.\n\n"
-        + table(rows)
+        "preset uses it), accuracy on the 10,000 test images; fit time is Keras `fit` wall "
+        "time.\n\n" + table(rows)
     )
     return text, {"presets": rows}
 

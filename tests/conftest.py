@@ -42,16 +42,25 @@ def trained_run(tmp_path_factory, mnist) -> Callable[..., Path]:
         **overrides: Any,
     ) -> Path:
         settings: dict[str, Any] = dict(
-            preset="test", hidden=tuple(hidden), activation=activation, epochs=epochs,
-            train_limit=train_limit, early_stopping=False, validation_split=0.0, batch_size=64,
-            learning_rate=2e-3, seed=7,
-        )  # fmt: skip
+            preset="test",
+            hidden=tuple(hidden),
+            activation=activation,
+            epochs=epochs,
+            train_limit=train_limit,
+            early_stopping=False,
+            validation_split=0.0,
+            batch_size=64,
+            learning_rate=2e-3,
+            seed=7,
+        )
         settings.update(overrides)
         key = tuple(sorted(settings.items()))
         if key not in cache:
             name = "run_" + "-".join(map(str, settings["hidden"])) + f"_{activation}"
             run_dir = tmp_path_factory.mktemp(name)
-            train(TrainConfig(**settings), mnist, run_dir, log=lambda s: None, verbose=0, plots=False)
+            train(
+                TrainConfig(**settings), mnist, run_dir, log=lambda s: None, verbose=0, plots=False
+            )
             cache[key] = run_dir
         return cache[key]
 

@@ -15,7 +15,9 @@ TINYFLASH = [sys.executable, "-P", "-m", "tinyflash"]
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([*TINYFLASH, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [*TINYFLASH, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
 
 
 def test_help_lists_the_sub_commands():
@@ -28,12 +30,21 @@ def test_help_lists_the_sub_commands():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "--preset", "huge"], "unknown preset 'huge' (supported: classic, default, tiny)"),
+        (
+            ["train", "--preset", "huge"],
+            "unknown preset 'huge' (supported: classic, default, tiny)",
+        ),
         (["train", "--epochs", "many"], "argument --epochs: invalid int value: 'many'"),
         (["train", "--hidden", "12,-3"], "expected positive layer sizes like 128,64"),
         (["train", "--activation", "gelu"], "expected one of relu, sigmoid, tanh, linear"),
-        (["train", "--config", "/nonexistent/cfg.toml"], "/nonexistent/cfg.toml: no such config file"),
-        (["data", "--data", "/nonexistent/mnist.npz"], "/nonexistent/mnist.npz: no such file or folder"),
+        (
+            ["train", "--config", "/nonexistent/cfg.toml"],
+            "/nonexistent/cfg.toml: no such config file",
+        ),
+        (
+            ["data", "--data", "/nonexistent/mnist.npz"],
+            "/nonexistent/mnist.npz: no such file or folder",
+        ),
         (["nonsense"], "invalid choice: 'nonsense'"),
     ],
 )
@@ -56,8 +67,13 @@ def test_corrupt_data_file_is_named(tmp_path):
 
 def test_unwritable_output_folder(tmp_path, mnist):
     data = tmp_path / "mnist.npz"
-    np.savez(data, x_train=mnist.x_train[:256], y_train=mnist.y_train[:256],
-             x_test=mnist.x_test[:64], y_test=mnist.y_test[:64])  # fmt: skip
+    np.savez(
+        data,
+        x_train=mnist.x_train[:256],
+        y_train=mnist.y_train[:256],
+        x_test=mnist.x_test[:64],
+        y_test=mnist.y_test[:64],
+    )
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     result = run_cli("train", "--data", str(data), "--out", str(blocker / "run"), "--epochs", "1")
@@ -67,11 +83,30 @@ def test_unwritable_output_folder(tmp_path, mnist):
 
 def test_train_command_end_to_end(tmp_path, mnist):
     data = tmp_path / "mnist.npz"
-    np.savez(data, x_train=mnist.x_train[:3000], y_train=mnist.y_train[:3000],
-             x_test=mnist.x_test, y_test=mnist.y_test)  # fmt: skip
+    np.savez(
+        data,
+        x_train=mnist.x_train[:3000],
+        y_train=mnist.y_train[:3000],
+        x_test=mnist.x_test,
+        y_test=mnist.y_test,
+    )
     out = tmp_path / "run"
-    result = run_cli("train", "--data", str(data), "--out", str(out), "--hidden", "24",
-                     "--epochs", "2", "--batch-size", "32", "--no-early-stopping", "--validation-split", "0")  # fmt: skip
+    result = run_cli(
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--hidden",
+        "24",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--no-early-stopping",
+        "--validation-split",
+        "0",
+    )
     assert result.returncode == 0, result.stderr
     assert f"--data {data}" in result.stdout  # the log names the data source used
     assert "[train] done in" in result.stdout

@@ -11,12 +11,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MAPPED = {"tinyflash": "tinyflash", "train": "tinyflash.train", "export": "tinyflash.export",
-          "runtime": "tinyflash.runtime", "firmware_c": "tinyflash.firmware_c"}  # fmt: skip
+MAPPED = {
+    "tinyflash": "tinyflash",
+    "train": "tinyflash.train",
+    "export": "tinyflash.export",
+    "runtime": "tinyflash.runtime",
+    "firmware_c": "tinyflash.firmware_c",
+}
 
 
 def _python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-P", "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def test_every_python_folder_is_listed_in_pyproject():
@@ -44,7 +51,8 @@ def test_stage_folders_are_not_top_level_modules(tmp_path):
 def test_cli_and_package_import_without_tensorflow(tmp_path):
     code = (
         "import sys, tinyflash, tinyflash.cli; tinyflash.cli.build_parser();"
-        "print(sorted(m for m in ('tensorflow','keras','onnx','onnxruntime','ai_edge_litert') if m in sys.modules))"
+        "heavy = ('tensorflow', 'keras', 'onnx', 'onnxruntime', 'ai_edge_litert');"
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     result = _python(code, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -54,9 +62,21 @@ def test_cli_and_package_import_without_tensorflow(tmp_path):
 @pytest.mark.slow
 def test_wheel_holds_only_the_tinyflash_package(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     (wheel,) = tmp_path.glob("tinyflash-*.whl")
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}

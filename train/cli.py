@@ -9,9 +9,13 @@ def _int_list(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected layer sizes like 128,64, found {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected layer sizes like 128,64, found {text!r}"
+        ) from None
     if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive layer sizes like 128,64, found {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected positive layer sizes like 128,64, found {text!r}"
+        )
     return values
 
 
@@ -28,12 +32,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Training flags; every one overrides the preset and the --config file."""
     from tinyflash.train.config import ACTIVATIONS, LOSSES, OPTIMIZERS, PRESETS
 
-    parser.add_argument("--out", default="artifacts", metavar="DIR", help="run folder (default: artifacts)")
-    parser.add_argument("--preset", default="default", help=f"one of {', '.join(PRESETS)} (default: default)")
+    parser.add_argument(
+        "--out", default="artifacts", metavar="DIR", help="run folder (default: artifacts)"
+    )
+    parser.add_argument(
+        "--preset", default="default", help=f"one of {', '.join(PRESETS)} (default: default)"
+    )
     parser.add_argument("--config", metavar="FILE", help="TOML file with training keys (flags win)")
     add_data_argument(parser)
     g = parser.add_argument_group("model and optimisation (override preset and config file)")
-    g.add_argument("--hidden", type=_int_list, metavar="N,N,...", help="hidden layer sizes, e.g. 128,64")
+    g.add_argument(
+        "--hidden", type=_int_list, metavar="N,N,...", help="hidden layer sizes, e.g. 128,64"
+    )
     g.add_argument("--activation", help=f"hidden activation: {', '.join(ACTIVATIONS)}")
     g.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)}")
     g.add_argument("--learning-rate", type=float, metavar="LR")
@@ -46,13 +56,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--patience", type=int, metavar="N")
     g.add_argument("--validation-split", type=float, metavar="FRACTION")
     g.add_argument("--seed", type=int)
-    g.add_argument("--train-limit", type=int, metavar="N", help="use only the first N training images")
+    g.add_argument(
+        "--train-limit", type=int, metavar="N", help="use only the first N training images"
+    )
 
 
 OVERRIDES = (
-    "hidden", "activation", "optimizer", "learning_rate", "momentum", "loss", "batch_size",
-    "epochs", "dropout", "early_stopping", "patience", "validation_split", "seed", "train_limit",
-)  # fmt: skip
+    "hidden",
+    "activation",
+    "optimizer",
+    "learning_rate",
+    "momentum",
+    "loss",
+    "batch_size",
+    "epochs",
+    "dropout",
+    "early_stopping",
+    "patience",
+    "validation_split",
+    "seed",
+    "train_limit",
+)
 
 
 def resolve_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]

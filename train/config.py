@@ -47,13 +47,13 @@ class TrainConfig:
         _check(self)
 
 
-
-
 def _check(c: TrainConfig) -> None:
     def bad(name: str, found: object, expected: str) -> ConfigError:
         return ConfigError(f"config '{name}': expected {expected}, found {found!r}")
 
-    if not c.hidden or any(not isinstance(u, int) or isinstance(u, bool) or u < 1 for u in c.hidden):
+    if not c.hidden or any(
+        not isinstance(u, int) or isinstance(u, bool) or u < 1 for u in c.hidden
+    ):
         raise bad("hidden", list(c.hidden), "a non-empty list of positive layer sizes, e.g. [128]")
     if c.activation not in ACTIVATIONS:
         raise bad("activation", c.activation, f"one of {', '.join(ACTIVATIONS)}")
@@ -75,7 +75,13 @@ def _check(c: TrainConfig) -> None:
         raise bad("validation_split", c.validation_split, "a fraction in [0, 1)")
     if c.early_stopping and c.validation_split == 0:
         raise bad("early_stopping", True, "validation_split > 0 (early stopping watches it)")
-    for name, low in (("batch_size", 1), ("epochs", 1), ("patience", 0), ("seed", 0), ("train_limit", 0)):
+    for name, low in (
+        ("batch_size", 1),
+        ("epochs", 1),
+        ("patience", 0),
+        ("seed", 0),
+        ("train_limit", 0),
+    ):
         v = getattr(c, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             raise bad(name, v, f"an integer >= {low}")
@@ -84,20 +90,40 @@ def _check(c: TrainConfig) -> None:
 PRESETS: dict[str, TrainConfig] = {
     # The course's first MNIST network: 10 sigmoid units, SGD, 5 epochs (about 92%).
     "classic": TrainConfig(
-        preset="classic", hidden=(10,), activation="sigmoid", optimizer="sgd",
-        learning_rate=0.5, batch_size=32, epochs=5, early_stopping=False, validation_split=0.0,
+        preset="classic",
+        hidden=(10,),
+        activation="sigmoid",
+        optimizer="sgd",
+        learning_rate=0.5,
+        batch_size=32,
+        epochs=5,
+        early_stopping=False,
+        validation_split=0.0,
     ),
     # 784-128-10 ReLU, Adam: the model the firmware benchmarks are quoted for (>= 98.0%).
     "default": TrainConfig(
-        preset="default", hidden=(128,), activation="relu", optimizer="adam",
-        learning_rate=5e-4, batch_size=64, epochs=80, dropout=0.2, patience=8,
+        preset="default",
+        hidden=(128,),
+        activation="relu",
+        optimizer="adam",
+        learning_rate=5e-4,
+        batch_size=64,
+        epochs=80,
+        dropout=0.2,
+        patience=8,
     ),
     # int8 weights under 32 KB (784*32 + 32*10 bytes) for small MCUs.
     "tiny": TrainConfig(
-        preset="tiny", hidden=(32,), activation="relu", optimizer="adam",
-        learning_rate=2e-3, batch_size=128, epochs=30, patience=4,
+        preset="tiny",
+        hidden=(32,),
+        activation="relu",
+        optimizer="adam",
+        learning_rate=2e-3,
+        batch_size=128,
+        epochs=30,
+        patience=4,
     ),
-}  # fmt: skip
+}
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -146,7 +172,9 @@ def from_toml(path: str | Path) -> dict[str, Any]:
     data = data.get("train", data)
     for key in data:
         if key not in _FIELDS:
-            raise ConfigError(f"{path}: unknown config key {key!r} (supported: {', '.join(_FIELDS)})")
+            raise ConfigError(
+                f"{path}: unknown config key {key!r} (supported: {', '.join(_FIELDS)})"
+            )
     return dict(data)
 
 

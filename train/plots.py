@@ -77,9 +77,12 @@ def misclassified(data: Dataset, probabilities: np.ndarray, path: Path, count: i
     for ax, k in zip(np.atleast_1d(axes).ravel(), wrong, strict=False):
         ax.imshow(data.x_test[k], cmap="gray_r")
         ax.set_title(
-            f"#{k}: {data.class_names[data.y_test[k]]}->{data.class_names[predicted[k]]}", fontsize=7
+            f"#{k}: {data.class_names[data.y_test[k]]}->{data.class_names[predicted[k]]}",
+            fontsize=7,
         )
-    fig.suptitle(f"Misclassified test images (first {len(wrong)} of {int(np.sum(predicted != data.y_test))})")
+    fig.suptitle(
+        f"Misclassified test images (first {len(wrong)} of {int(np.sum(predicted != data.y_test))})"
+    )
     fig.tight_layout()
     _save(fig, path)
 

