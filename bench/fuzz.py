@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import random
 import select
 import subprocess
@@ -74,8 +73,17 @@ def worker(fmt: str, seed: int, start: int, stop: int) -> None:
     seeds = _seeds(fmt)
     for i in range(start, stop):
         outcome = fuzzlib.run_case(case_bytes(fmt, seed, i, seeds))
-        print(json.dumps({"i": i, "kind": outcome.kind, "detail": outcome.detail[:200],
-                          "seconds": round(outcome.seconds, 4)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "i": i,
+                    "kind": outcome.kind,
+                    "detail": outcome.detail[:200],
+                    "seconds": round(outcome.seconds, 4),
+                }
+            ),
+            flush=True,
+        )
 
 
 def _spawn(fmt: str, seed: int, start: int, stop: int) -> subprocess.Popen:
@@ -85,8 +93,9 @@ def _spawn(fmt: str, seed: int, start: int, stop: int) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def fuzz_random(fmt: str, cases: int, seed: int, workers: int, hang: float,
-                crashes_dir: Path, log=print) -> dict[str, Any]:
+def fuzz_random(
+    fmt: str, cases: int, seed: int, workers: int, hang: float, crashes_dir: Path, log=print
+) -> dict[str, Any]:
     """Run `cases` cases of `fmt` on `workers` processes; returns counts and crashes."""
     counts: collections.Counter[str] = collections.Counter()
     crashes: list[dict[str, Any]] = []
@@ -94,8 +103,11 @@ def fuzz_random(fmt: str, cases: int, seed: int, workers: int, hang: float,
     seeds = _seeds(fmt)
     bounds = [cases * k // workers for k in range(workers + 1)]
     # slot -> [process, next case expected, stop, time of last report]
-    slots = {k: [_spawn(fmt, seed, bounds[k], bounds[k + 1]), bounds[k], bounds[k + 1],
-                 time.monotonic()] for k in range(workers) if bounds[k] < bounds[k + 1]}
+    slots = {
+        k: [_spawn(fmt, seed, bounds[k], bounds[k + 1]), bounds[k], bounds[k + 1], time.monotonic()]
+        for k in range(workers)
+        if bounds[k] < bounds[k + 1]
+    }
     start = time.perf_counter()
 
     def crash(index: int, kind: str, detail: str) -> None:
@@ -104,8 +116,9 @@ def fuzz_random(fmt: str, cases: int, seed: int, workers: int, hang: float,
         path = crashes_dir / f"{fmt}-{seed}-{index}.{fmt}"
         crashes_dir.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        crashes.append({"case": index, "kind": kind, "detail": detail, "file": str(path),
-                        "bytes": len(data)})
+        crashes.append(
+            {"case": index, "kind": kind, "detail": detail, "file": str(path), "bytes": len(data)}
+        )
         log(f"  CRASH case {index}: {kind}: {detail[:160]} -> {path}")
 
     while slots:
@@ -130,8 +143,12 @@ def fuzz_random(fmt: str, cases: int, seed: int, workers: int, hang: float,
             code = proc.wait()  # EOF: finished, or died on case `expected`
             if expected < stop:
                 crash(expected, f"crash:worker-died-{code}", f"exit status {code}")
-                slots[k] = [_spawn(fmt, seed, expected + 1, stop), expected + 1, stop,
-                            time.monotonic()]
+                slots[k] = [
+                    _spawn(fmt, seed, expected + 1, stop),
+                    expected + 1,
+                    stop,
+                    time.monotonic(),
+                ]
             else:
                 del slots[k]
         for k, (proc, expected, stop, last) in list(slots.items()):
@@ -140,13 +157,24 @@ def fuzz_random(fmt: str, cases: int, seed: int, workers: int, hang: float,
                 proc.wait()
                 crash(expected, "crash:hang", f"no result for {hang} s")
                 if expected + 1 < stop:
-                    slots[k] = [_spawn(fmt, seed, expected + 1, stop), expected + 1, stop,
-                                time.monotonic()]
+                    slots[k] = [
+                        _spawn(fmt, seed, expected + 1, stop),
+                        expected + 1,
+                        stop,
+                        time.monotonic(),
+                    ]
                 else:
                     del slots[k]
-    return {"format": fmt, "engine": "random", "cases": sum(counts.values()), "seed": seed,
-            "outcomes": dict(sorted(counts.items())), "crashes": crashes,
-            "seconds": round(time.perf_counter() - start, 1), "slowest_case_seconds": slowest}
+    return {
+        "format": fmt,
+        "engine": "random",
+        "cases": sum(counts.values()),
+        "seed": seed,
+        "outcomes": dict(sorted(counts.items())),
+        "crashes": crashes,
+        "seconds": round(time.perf_counter() - start, 1),
+        "slowest_case_seconds": slowest,
+    }
 
 
 def fuzz_atheris(fmt: str, cases: int, seed: int, crashes_dir: Path, log=print) -> dict[str, Any]:
@@ -171,9 +199,15 @@ def fuzz_atheris(fmt: str, cases: int, seed: int, crashes_dir: Path, log=print) 
         tail = (proc.stderr or "").strip().splitlines()[-12:]
         crashes.append({"kind": "crash:atheris", "detail": "\n".join(tail)})
         log("  CRASH (atheris):\n    " + "\n    ".join(tail))
-    return {"format": fmt, "engine": "atheris", "cases": sum(result["outcomes"].values()),
-            "seed": seed, "outcomes": result["outcomes"], "crashes": crashes,
-            "seconds": round(time.perf_counter() - start, 1)}
+    return {
+        "format": fmt,
+        "engine": "atheris",
+        "cases": sum(result["outcomes"].values()),
+        "seed": seed,
+        "outcomes": result["outcomes"],
+        "crashes": crashes,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
 
 
 def atheris_child(fmt: str, stats: str, cases: int, libfuzzer_args: list[str]) -> None:
@@ -185,6 +219,7 @@ def atheris_child(fmt: str, stats: str, cases: int, libfuzzer_args: list[str]) -
     with atheris.instrument_imports(include=["tinyflash"]):
         import tinyflash.runtime  # noqa: F401 - instrumented for coverage
         import tinyflash.runtime.tflite  # noqa: F401
+
         if fmt == "onnx":
             import tinyflash.runtime.onnx  # noqa: F401
     import fuzzlib
@@ -220,21 +255,32 @@ def atheris_child(fmt: str, stats: str, cases: int, libfuzzer_args: list[str]) -
 
 
 def report(results: list[dict[str, Any]]) -> str:
-    lines = ["| format | engine | cases | outcomes | crashes | time (s) |",
-             "|---|---|---:|---|---:|---:|"]
+    lines = [
+        "| format | engine | cases | outcomes | crashes | time (s) |",
+        "|---|---|---:|---|---:|---:|",
+    ]
     for r in results:
         outcomes = ", ".join(f"{k} {v:,}" for k, v in r["outcomes"].items())
-        lines.append(f"| {r['format']} | {r['engine']} | {r['cases']:,} | {outcomes} | "
-                     f"{len(r['crashes'])} | {r['seconds']:.0f} |")
+        lines.append(
+            f"| {r['format']} | {r['engine']} | {r['cases']:,} | {outcomes} | "
+            f"{len(r['crashes'])} | {r['seconds']:.0f} |"
+        )
     return "\n".join(lines)
 
 
 def run(ctx) -> tuple[str, dict]:
     """bench/run.py entry: BENCH_CASES per format with the random engine."""
-    results = [fuzz_random(fmt, BENCH_CASES, 0, 2, 60.0, Path(ctx.work) / "fuzz-crashes",
-                           log=lambda s: None) for fmt in FORMATS if _seeds(fmt)]
-    text = ("## Loader fuzzing\n\nStructure-aware mutations of real exported models "
-            "(tests/hostile/fuzzlib.py); full run: `make fuzz`.\n\n" + report(results))
+    results = [
+        fuzz_random(
+            fmt, BENCH_CASES, 0, 2, 60.0, Path(ctx.work) / "fuzz-crashes", log=lambda s: None
+        )
+        for fmt in FORMATS
+        if _seeds(fmt)
+    ]
+    text = (
+        "## Loader fuzzing\n\nStructure-aware mutations of real exported models "
+        "(tests/hostile/fuzzlib.py); full run: `make fuzz`.\n\n" + report(results)
+    )
     return text, {"fuzz": results}
 
 
@@ -251,15 +297,20 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     results = []
     for fmt in FORMATS if args.format == "all" else (args.format,):
-        print(f"fuzzing {fmt}: {args.cases:,} cases, engine {args.engine}, seed {args.seed}",
-              flush=True)
+        print(
+            f"fuzzing {fmt}: {args.cases:,} cases, engine {args.engine}, seed {args.seed}",
+            flush=True,
+        )
         if args.engine == "atheris":
             r = fuzz_atheris(fmt, args.cases, args.seed, args.crashes)
         else:
             r = fuzz_random(fmt, args.cases, args.seed, args.workers, args.hang, args.crashes)
         results.append(r)
-        print(f"{fmt}: {r['cases']:,} cases in {r['seconds']:.0f} s; outcomes "
-              f"{r['outcomes']}; crashes {len(r['crashes'])}", flush=True)
+        print(
+            f"{fmt}: {r['cases']:,} cases in {r['seconds']:.0f} s; outcomes "
+            f"{r['outcomes']}; crashes {len(r['crashes'])}",
+            flush=True,
+        )
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

@@ -29,12 +29,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-
 from flatbuffer_sites import FORMATS, Site, tflite_sites
 from protobuf_sites import onnx_mutate_once
 
-__all__ = ["ALLOWED", "CORPUS", "CRASHES", "Chooser", "Outcome", "corpus_files", "limits",
-           "mutate", "run_case"]
+__all__ = [
+    "ALLOWED_NAMES",
+    "CORPUS",
+    "CRASHES",
+    "Chooser",
+    "Outcome",
+    "corpus_files",
+    "limits",
+    "mutate",
+    "run_case",
+]
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -94,8 +102,9 @@ def limits(seconds: float = CASE_SECONDS, extra_bytes: int = CASE_EXTRA_BYTES) -
     old_handler = signal.signal(signal.SIGALRM, alarm)
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = _vm_size() + extra_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else
-                                            min(cap, hard), hard))
+    resource.setrlimit(
+        resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard)
+    )
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
@@ -118,8 +127,9 @@ def valid_input(model: Any, rows: int = 3) -> np.ndarray | None:
     return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
 
 
-def run_case(data: bytes, seconds: float = CASE_SECONDS,
-             extra_bytes: int = CASE_EXTRA_BYTES) -> Outcome:
+def run_case(
+    data: bytes, seconds: float = CASE_SECONDS, extra_bytes: int = CASE_EXTRA_BYTES
+) -> Outcome:
     """Load `data` with tinyflash.runtime and run it once; classify what happened."""
     import tinyflash.runtime as rt
 
@@ -144,10 +154,16 @@ def run_case(data: bytes, seconds: float = CASE_SECONDS,
     except (Exception, RecursionError) as exc:  # noqa: BLE001 - every other escape is a finding
         return Outcome(f"crash:{type(exc).__name__}-at-{stage}", repr(exc)[:300], _since(start))
     want = (x.shape[0], *model.output.shape)  # -1: a dimension the file leaves open
-    if (y.ndim != len(want) or any(w not in (-1, f) for w, f in zip(want, y.shape))
-            or y.dtype != np.dtype(model.output.dtype)):
-        return Outcome("crash:wrong-output", f"expected {want} {model.output.dtype}, "
-                       f"found {y.shape} {y.dtype}", _since(start))
+    if (
+        y.ndim != len(want)
+        or any(w not in (-1, f) for w, f in zip(want, y.shape, strict=True))
+        or y.dtype != np.dtype(model.output.dtype)
+    ):
+        return Outcome(
+            "crash:wrong-output",
+            f"expected {want} {model.output.dtype}, found {y.shape} {y.dtype}",
+            _since(start),
+        )
     return Outcome("ran", "", _since(start))
 
 
@@ -157,28 +173,81 @@ def _since(start: float) -> float:
 
 # ---- mutations --------------------------------------------------------------------------
 
-F32_SPECIAL = [math.nan, math.inf, -math.inf, 0.0, -0.0, -1.0, 1e-45, 1.17e-38, 1e-30, 1e30,
-               3.4e38, 1.0, 1 / 256, 0.5]
+F32_SPECIAL = [
+    math.nan,
+    math.inf,
+    -math.inf,
+    0.0,
+    -0.0,
+    -1.0,
+    1e-45,
+    1.17e-38,
+    1e-30,
+    1e30,
+    3.4e38,
+    1.0,
+    1 / 256,
+    0.5,
+]
 INDEX_SPECIAL = [-1, -2, 0, 1, 2, 3, 2**31 - 1, -(2**31), 2**32 - 1, 2**16]
 ROLE_VALUES: dict[str, list] = {
     "Tensor.type": list(range(18)) + [-1, 127, -128],
     "Tensor.shape[]": [0, -1, 1, 2, 7, 10, 784, 785, 2**16, 2**20, 2**31 - 1, -(2**31)],
-    "QuantizationParameters.zero_point[]": [-129, 128, -128, 127, 0, 255, 256, 2**63 - 1,
-                                            -(2**63)],
+    "QuantizationParameters.zero_point[]": [-129, 128, -128, 127, 0, 255, 256, 2**63 - 1, -(2**63)],
     "QuantizationParameters.quantized_dimension": [-1, 0, 1, 2, 5, 2**31 - 1],
     "Operator.builtin_options_type": list(range(0, 131)) + [255],
-    "OperatorCode.builtin_code": [6, 9, 14, 19, 20, 21, 22, 25, 28, 114, 32, 3, 0, -1,
-                                  2**31 - 1, 127, 128, 210],
-    "OperatorCode.deprecated_builtin_code": [6, 9, 14, 19, 20, 21, 22, 25, 28, 32, 3, 0, -1,
-                                             127, -128],
+    "OperatorCode.builtin_code": [
+        6,
+        9,
+        14,
+        19,
+        20,
+        21,
+        22,
+        25,
+        28,
+        114,
+        32,
+        3,
+        0,
+        -1,
+        2**31 - 1,
+        127,
+        128,
+        210,
+    ],
+    "OperatorCode.deprecated_builtin_code": [
+        6,
+        9,
+        14,
+        19,
+        20,
+        21,
+        22,
+        25,
+        28,
+        32,
+        3,
+        0,
+        -1,
+        127,
+        -128,
+    ],
     "FullyConnectedOptions.fused_activation_function": list(range(7)) + [-1],
     "FullyConnectedOptions.weights_format": [0, 1, 2, -1],
     "FullyConnectedOptions.keep_num_dims": [0, 1, 255],
     "Model.version": [0, 2, 3, 4, 2**32 - 1],
     "Tensor.has_rank": [0, 1, 255],
 }
-INDEX_ROLES = ("inputs[]", "outputs[]", "tensor_index", "Tensor.buffer", "opcode_index",
-               "Metadata.buffer", "subgraph_index")
+INDEX_ROLES = (
+    "inputs[]",
+    "outputs[]",
+    "tensor_index",
+    "Tensor.buffer",
+    "opcode_index",
+    "Metadata.buffer",
+    "subgraph_index",
+)
 COUNT_SPECIAL = [0, 1, 2**32 - 1, 2**31 - 1, 2**28, 2**16]
 
 
@@ -221,18 +290,56 @@ def _site_value(site: Site, buf: bytearray, sites: list[Site], chooser: Chooser)
         return _choose(chooser, COUNT_SPECIAL + [old + 1, old - 1, old * 2, len(buf)])
     if site.kind == "uoffset":
         other = _choose(chooser, sites).pos  # alias another structure (cycles, confusion)
-        return _choose(chooser, [0, 4, -4, 2**31 - 1, 2**32 - 1, len(buf) - site.pos,
-                                 len(buf) - site.pos - 2, other - site.pos, old + 4, old - 4])
+        return _choose(
+            chooser,
+            [
+                0,
+                4,
+                -4,
+                2**31 - 1,
+                2**32 - 1,
+                len(buf) - site.pos,
+                len(buf) - site.pos - 2,
+                other - site.pos,
+                old + 4,
+                old - 4,
+            ],
+        )
     if site.kind == "soffset":
         other = _choose(chooser, sites).pos
-        return _choose(chooser, [0, 4, -4, 2**31 - 1, -(2**31), site.pos - other,
-                                 site.pos - len(buf), old + 2, old - 2])
+        return _choose(
+            chooser,
+            [
+                0,
+                4,
+                -4,
+                2**31 - 1,
+                -(2**31),
+                site.pos - other,
+                site.pos - len(buf),
+                old + 2,
+                old - 2,
+            ],
+        )
     if site.kind == "vtable":
-        return _choose(chooser, [0, 1, 2, 3, 4, 6, 0xFFFF, 0xFFFE, old + 2, old - 2, old + 4,
-                                 chooser.integer(0, 64)])
+        return _choose(
+            chooser,
+            [0, 1, 2, 3, 4, 6, 0xFFFF, 0xFFFE, old + 2, old - 2, old + 4, chooser.integer(0, 64)],
+        )
     bits = 8 * struct.calcsize(FORMATS[site.fmt])
-    return _choose(chooser, [0, 1, -1, old + 1, old - 1, 2 ** (bits - 1) - 1, -(2 ** (bits - 1)),
-                             chooser.integer(0, 2**bits - 1)])
+    return _choose(
+        chooser,
+        [
+            0,
+            1,
+            -1,
+            old + 1,
+            old - 1,
+            2 ** (bits - 1) - 1,
+            -(2 ** (bits - 1)),
+            chooser.integer(0, 2**bits - 1),
+        ],
+    )
 
 
 def _mutate_once(buf: bytearray, sites: list[Site], chooser: Chooser) -> bytearray:
@@ -247,19 +354,22 @@ def _mutate_once(buf: bytearray, sites: list[Site], chooser: Chooser) -> bytearr
         buf[pos] ^= 1 << chooser.integer(0, 7)
         return buf
     if what == 6 and n:
-        pos = _choose(chooser, [s.pos for s in sites]) if sites and chooser.integer(0, 1) else \
-            chooser.integer(0, n)
+        pos = (
+            _choose(chooser, [s.pos for s in sites])
+            if sites and chooser.integer(0, 1)
+            else chooser.integer(0, n)
+        )
         return buf[:pos]
     if what == 7 and n:  # insert bytes: every later offset is now off by k
         pos, k = chooser.integer(0, n), chooser.integer(1, 16)
         return buf[:pos] + bytes(chooser.integer(0, 255) for _ in range(k)) + buf[pos:]
     if what == 8 and n:  # delete bytes
         pos = chooser.integer(0, n - 1)
-        return buf[:pos] + buf[pos + chooser.integer(1, 16):]
+        return buf[:pos] + buf[pos + chooser.integer(1, 16) :]
     if n > 8:  # copy a chunk over another (duplicated tables, vtables)
         a, b, k = chooser.integer(0, n - 1), chooser.integer(0, n - 1), chooser.integer(2, 64)
-        chunk = buf[a:a + k]
-        buf[b:b + len(chunk)] = chunk
+        chunk = buf[a : a + k]
+        buf[b : b + len(chunk)] = chunk
         return buf[:n]
     return buf
 

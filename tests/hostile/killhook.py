@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 target = sys.argv[1]
-argv = sys.argv[sys.argv.index("--") + 1:]
+argv = sys.argv[sys.argv.index("--") + 1 :]
 write_bytes = Path.write_bytes
 
 

@@ -25,29 +25,64 @@ __all__ = ["Field", "onnx_mutate_once", "parse", "serialize"]
 # message -> {field number: (name, kind)}; kind: varint | string | bytes | packed | f32 | f64 |
 # a message name. Fields not listed keep their raw bytes.
 SCHEMA: dict[str, dict[int, tuple[str, str]]] = {
-    "ModelProto": {1: ("ir_version", "varint"), 8: ("opset_import", "OperatorSetIdProto"),
-                   2: ("producer_name", "string"), 3: ("producer_version", "string"),
-                   4: ("domain", "string"), 5: ("model_version", "varint"),
-                   6: ("doc_string", "string"), 7: ("graph", "GraphProto"),
-                   14: ("metadata_props", "StringStringEntryProto")},
+    "ModelProto": {
+        1: ("ir_version", "varint"),
+        8: ("opset_import", "OperatorSetIdProto"),
+        2: ("producer_name", "string"),
+        3: ("producer_version", "string"),
+        4: ("domain", "string"),
+        5: ("model_version", "varint"),
+        6: ("doc_string", "string"),
+        7: ("graph", "GraphProto"),
+        14: ("metadata_props", "StringStringEntryProto"),
+    },
     "OperatorSetIdProto": {1: ("domain", "string"), 2: ("version", "varint")},
     "StringStringEntryProto": {1: ("key", "string"), 2: ("value", "string")},
-    "GraphProto": {1: ("node", "NodeProto"), 2: ("name", "string"),
-                   5: ("initializer", "TensorProto"), 10: ("doc_string", "string"),
-                   11: ("input", "ValueInfoProto"), 12: ("output", "ValueInfoProto"),
-                   13: ("value_info", "ValueInfoProto")},
-    "NodeProto": {1: ("input", "string"), 2: ("output", "string"), 3: ("name", "string"),
-                  4: ("op_type", "string"), 7: ("domain", "string"),
-                  5: ("attribute", "AttributeProto"), 6: ("doc_string", "string")},
-    "AttributeProto": {1: ("name", "string"), 20: ("type", "varint"), 2: ("f", "f32"),
-                       3: ("i", "varint"), 4: ("s", "bytes"), 5: ("t", "TensorProto"),
-                       6: ("g", "GraphProto"), 7: ("floats", "packed"), 8: ("ints", "varint")},
-    "TensorProto": {1: ("dims", "varint"), 2: ("data_type", "varint"),
-                    4: ("float_data", "packed"), 5: ("int32_data", "packed"),
-                    7: ("int64_data", "packed"), 8: ("name", "string"), 9: ("raw_data", "bytes"),
-                    14: ("data_location", "varint"), 13: ("external_data", "StringStringEntryProto")},
-    "ValueInfoProto": {1: ("name", "string"), 2: ("type", "TypeProto"),
-                       3: ("doc_string", "string")},
+    "GraphProto": {
+        1: ("node", "NodeProto"),
+        2: ("name", "string"),
+        5: ("initializer", "TensorProto"),
+        10: ("doc_string", "string"),
+        11: ("input", "ValueInfoProto"),
+        12: ("output", "ValueInfoProto"),
+        13: ("value_info", "ValueInfoProto"),
+    },
+    "NodeProto": {
+        1: ("input", "string"),
+        2: ("output", "string"),
+        3: ("name", "string"),
+        4: ("op_type", "string"),
+        7: ("domain", "string"),
+        5: ("attribute", "AttributeProto"),
+        6: ("doc_string", "string"),
+    },
+    "AttributeProto": {
+        1: ("name", "string"),
+        20: ("type", "varint"),
+        2: ("f", "f32"),
+        3: ("i", "varint"),
+        4: ("s", "bytes"),
+        5: ("t", "TensorProto"),
+        6: ("g", "GraphProto"),
+        7: ("floats", "packed"),
+        8: ("ints", "varint"),
+    },
+    "TensorProto": {
+        1: ("dims", "varint"),
+        2: ("data_type", "varint"),
+        4: ("float_data", "packed"),
+        5: ("int32_data", "packed"),
+        7: ("int64_data", "packed"),
+        8: ("name", "string"),
+        9: ("raw_data", "bytes"),
+        14: ("data_location", "varint"),
+        13: ("external_data", "StringStringEntryProto"),
+    },
+    "ValueInfoProto": {
+        1: ("name", "string"),
+        2: ("type", "TypeProto"),
+        3: ("doc_string", "string"),
+    },
     "TypeProto": {1: ("tensor_type", "TypeProto.Tensor")},
     "TypeProto.Tensor": {1: ("elem_type", "varint"), 2: ("shape", "TensorShapeProto")},
     "TensorShapeProto": {1: ("dim", "Dimension")},
@@ -67,9 +102,28 @@ VARINT_VALUES: dict[str, list[int]] = {
     "AttributeProto.type": list(range(0, 16)),
     "TensorProto.data_location": [0, 1, 2],
 }
-OP_TYPES = ["Gemm", "MatMul", "QLinearMatMul", "MatMulInteger", "QuantizeLinear",
-            "DequantizeLinear", "Relu", "Softmax", "Sigmoid", "Tanh", "Add", "Reshape",
-            "Flatten", "Conv", "Loop", "If", "Identity", "Cast", "LogSoftmax", ""]
+OP_TYPES = [
+    "Gemm",
+    "MatMul",
+    "QLinearMatMul",
+    "MatMulInteger",
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "Relu",
+    "Softmax",
+    "Sigmoid",
+    "Tanh",
+    "Add",
+    "Reshape",
+    "Flatten",
+    "Conv",
+    "Loop",
+    "If",
+    "Identity",
+    "Cast",
+    "LogSoftmax",
+    "",
+]
 
 
 @dataclass
@@ -128,14 +182,14 @@ def parse(data: bytes, message: str = "ModelProto", base: int = 0, depth: int = 
             size = 8 if wire == 1 else 4
             if pos + size > len(data):
                 raise WireError("truncated fixed")
-            fields.append(Field(number, wire, bytes(data[pos:pos + size]), kind, role))
+            fields.append(Field(number, wire, bytes(data[pos : pos + size]), kind, role))
             pos += size
         elif wire == 2:
             len_pos = pos
             n, pos = _varint(data, pos)
             if pos + n > len(data):
                 raise WireError("length beyond end")
-            raw = bytes(data[pos:pos + n])
+            raw = bytes(data[pos : pos + n])
             f = Field(number, wire, raw, kind, role, base + len_pos)
             if kind in SCHEMA:
                 f.children = parse(raw, kind, base + pos, depth + 1)
@@ -175,16 +229,22 @@ def _choose(chooser, options):
 def _semantic(tree: list[Field], chooser) -> None:
     entries = _flatten(tree, tree, [])
     f, parent = _choose(chooser, entries)
-    strings = [g.value for g, _ in entries if g.kind == "string" and g.role.endswith(
-        ("input", "output", ".name"))] or [b"x"]
+    strings = [
+        g.value
+        for g, _ in entries
+        if g.kind == "string" and g.role.endswith(("input", "output", ".name"))
+    ] or [b"x"]
     action = chooser.integer(0, 9)
     if action == 0:  # delete the field
         parent.remove(f)
     elif action == 1:  # duplicate it (a repeated entry twice, or a scalar set twice)
         parent.insert(parent.index(f), _copy(f))
     elif f.wire == 0:
-        f.value = _choose(chooser, VARINT_VALUES.get(f.role, [0, 1, -1, 2**63 - 1, -(2**63)])
-                          + [int(f.value) + 1, int(f.value) - 1])
+        f.value = _choose(
+            chooser,
+            VARINT_VALUES.get(f.role, [0, 1, -1, 2**63 - 1, -(2**63)])
+            + [int(f.value) + 1, int(f.value) - 1],
+        )
     elif f.kind == "string":
         if f.role == "NodeProto.op_type":
             f.value = _choose(chooser, OP_TYPES).encode()
@@ -192,12 +252,22 @@ def _semantic(tree: list[Field], chooser) -> None:
             f.value = _choose(chooser, strings + [b"", b"\xff\xfe", b"n" * 1000])
     elif f.kind in ("bytes", "packed", "raw"):
         v = bytes(f.value)
-        f.value = _choose(chooser, [v[:-1], v + b"\x00", b"", v[: len(v) // 2],
-                                    struct.pack("<f", math.nan) * (len(v) // 4),
-                                    struct.pack("<f", math.inf) * (len(v) // 4), v[::-1]])
+        f.value = _choose(
+            chooser,
+            [
+                v[:-1],
+                v + b"\x00",
+                b"",
+                v[: len(v) // 2],
+                struct.pack("<f", math.nan) * (len(v) // 4),
+                struct.pack("<f", math.inf) * (len(v) // 4),
+                v[::-1],
+            ],
+        )
     elif f.kind == "f32":
-        f.value = struct.pack("<f", _choose(chooser, [math.nan, math.inf, -math.inf, 0.0, -1.0,
-                                                      1e-45, 3.4e38]))
+        f.value = struct.pack(
+            "<f", _choose(chooser, [math.nan, math.inf, -math.inf, 0.0, -1.0, 1e-45, 3.4e38])
+        )
     elif f.kind in SCHEMA and f.children:  # reorder or empty a message
         if chooser.integer(0, 1):
             f.children.reverse()
@@ -206,8 +276,9 @@ def _semantic(tree: list[Field], chooser) -> None:
 
 
 def _copy(f: Field) -> Field:
-    return Field(f.number, f.wire, f.value, f.kind, f.role, f.len_pos,
-                 [_copy(c) for c in f.children])
+    return Field(
+        f.number, f.wire, f.value, f.kind, f.role, f.len_pos, [_copy(c) for c in f.children]
+    )
 
 
 def _wire(buf: bytearray, tree: list[Field] | None, chooser) -> bytearray:
@@ -218,9 +289,9 @@ def _wire(buf: bytearray, tree: list[Field] | None, chooser) -> bytearray:
         f = _choose(chooser, lens)
         old, end = _varint(bytes(buf), f.len_pos)
         new = _choose(chooser, [old + 1, old - 1, 0, n, 2**31 - 1, 2**32, 2**63 - 1, 2**64 - 1])
-        return buf[:f.len_pos] + _enc_varint(max(new, 0)) + buf[end:]
+        return buf[: f.len_pos] + _enc_varint(max(new, 0)) + buf[end:]
     if what == 1 and n:
-        return buf[:chooser.integer(0, n - 1)]
+        return buf[: chooser.integer(0, n - 1)]
     if what == 2 and n:
         buf[chooser.integer(0, n - 1)] ^= 1 << chooser.integer(0, 7)
         return buf
@@ -229,7 +300,7 @@ def _wire(buf: bytearray, tree: list[Field] | None, chooser) -> bytearray:
         return buf[:pos] + bytes([chooser.integer(0, 255)]) * chooser.integer(1, 8) + buf[pos:]
     if n:
         pos = chooser.integer(0, n - 1)
-        return buf[:pos] + buf[pos + chooser.integer(1, 8):]
+        return buf[:pos] + buf[pos + chooser.integer(1, 8) :]
     return buf
 
 

@@ -28,14 +28,13 @@ import time
 from pathlib import Path
 
 import pytest
+from tests_support import write_idx_folder
 
 import tinyflash.runtime as rt
-from tests_support import write_idx_folder
 
 pytestmark = pytest.mark.slow
 
-ARTIFACTS = ("model_float32.tflite", "model_int8.tflite", "model_float32.onnx",
-             "model_int8.onnx")
+ARTIFACTS = ("model_float32.tflite", "model_int8.tflite", "model_float32.onnx", "model_int8.onnx")
 HERE = Path(__file__).resolve().parent
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONSAFEPATH": "1"}
 
@@ -67,8 +66,9 @@ def exported(trained_run, mnist, tmp_path_factory):
     data.mkdir()
     write_idx_folder(data, mnist, n_train=1000, n_test=200, gz=False)
     run_a = _fresh_run(trained_run(), root / "a")
-    done = subprocess.run(_tinyflash(*_export_args(run_a, data)), env=ENV, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        _tinyflash(*_export_args(run_a, data)), env=ENV, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return data, run_a, {name: _sha(run_a / name) for name in ARTIFACTS}
 
@@ -91,8 +91,9 @@ def _assert_complete_or_absent(run_dir: Path, shas: dict[str, str]) -> None:
             assert _sha(run_dir / entry["file"]) == entry["sha256"], entry["file"]
     final = set(ARTIFACTS) | {"model.keras", "config.toml", "manifest.json"}
     for path in run_dir.iterdir():
-        assert path.name in final or (path.name.startswith(".") and path.name.endswith(".tmp")), \
+        assert path.name in final or (path.name.startswith(".") and path.name.endswith(".tmp")), (
             f"unexpected file {path.name} after the kill"
+        )
 
 
 def test_sigkill_while_writing_an_artifact_keeps_the_previous_one(exported, tmp_path):
@@ -109,16 +110,22 @@ def test_sigkill_while_writing_an_artifact_keeps_the_previous_one(exported, tmp_
     assert replaced == {"model_float32.tflite", "model_int8.tflite", "model_float32.onnx"}
     assert not (run_c / "manifest.json").exists()  # removed before the first artifact
     partial = list(run_c.glob(".model_int8.onnx.*.tmp"))
-    assert len(partial) == 1 and 0 < partial[0].stat().st_size < (run_a / "model_int8.onnx").stat(
-    ).st_size
+    assert (
+        len(partial) == 1
+        and 0 < partial[0].stat().st_size < (run_a / "model_int8.onnx").stat().st_size
+    )
 
 
 def test_external_sigkill_after_the_first_artifact_appears(exported, tmp_path):
     data, run_a, shas = exported
     run_d = tmp_path / "d"
     inodes = _copy_of(run_a, run_d)
-    proc = subprocess.Popen(_tinyflash(*_export_args(run_d, data)), env=ENV,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _tinyflash(*_export_args(run_d, data)),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:
         try:
@@ -137,8 +144,9 @@ def test_external_sigkill_after_the_first_artifact_appears(exported, tmp_path):
 def test_two_exports_give_identical_bytes(exported, trained_run, tmp_path):
     data, run_a, shas = exported
     run_b = _fresh_run(trained_run(), tmp_path / "b")
-    done = subprocess.run(_tinyflash(*_export_args(run_b, data)), env=ENV, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        _tinyflash(*_export_args(run_b, data)), env=ENV, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert {name: _sha(run_b / name) for name in ARTIFACTS} == shas
 
@@ -148,8 +156,13 @@ def test_two_codegens_give_identical_headers(exported, tmp_path):
     headers = []
     for k in range(2):
         out = tmp_path / f"h{k}"
-        done = subprocess.run(_tinyflash("codegen", str(run_a), "--out", str(out)), env=ENV,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            _tinyflash("codegen", str(run_a), "--out", str(out)),
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         headers.append({p.name: _sha(p) for p in sorted(out.glob("*.h"))})
     assert headers[0] and headers[0] == headers[1]
@@ -161,8 +174,9 @@ def test_export_into_a_blocked_name_exits_2_naming_it(exported, trained_run, tmp
     data, _, shas = exported
     run_e = _fresh_run(trained_run(), tmp_path / "e")
     (run_e / "model_int8.tflite").mkdir()
-    done = subprocess.run(_tinyflash(*_export_args(run_e, data)), env=ENV, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        _tinyflash(*_export_args(run_e, data)), env=ENV, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 2, done.stderr[-2000:]
     lines = [s for s in done.stderr.splitlines() if s.startswith("tinyflash")]
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]

@@ -13,10 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fuzzlib
 import numpy as np
 import pytest
 
-import fuzzlib
 from tinyflash.cli import main
 
 TF_LOG_PREFIXES = ("WARNING: All log messages before absl", "I0000 ", "W0000 ", "E0000 ")
@@ -30,14 +30,16 @@ def place(tmp_path_factory) -> Path:
     (root / "junk.tflite").write_bytes(b"garbage")
     (root / "good.tflite").write_bytes((fuzzlib.CORPUS / "16_relu.int8.tflite").read_bytes())
     (root / "crash.tflite").write_bytes(
-        (fuzzlib.CRASHES / "graph-output-is-a-constant.tflite").read_bytes())
+        (fuzzlib.CRASHES / "graph-output-is-a-constant.tflite").read_bytes()
+    )
     (root / "empty").mkdir()
     (root / "junkrun").mkdir()
     (root / "junkrun" / "model.keras").write_bytes(b"PK\x03\x04 not a keras zip")
     (root / "junkrun" / "model_int8.tflite").write_bytes(b"garbage")
     (root / "floatrun").mkdir()
     (root / "floatrun" / "model_int8.tflite").write_bytes(
-        (fuzzlib.CORPUS / "16_relu.float32.tflite").read_bytes())
+        (fuzzlib.CORPUS / "16_relu.float32.tflite").read_bytes()
+    )
     (root / "okrun").mkdir()
     (root / "okrun" / "model_int8.tflite").write_bytes((root / "good.tflite").read_bytes())
     (root / "badjson").mkdir()
@@ -83,15 +85,19 @@ CASES = [
 
 
 def _one_line(stderr: str) -> str:
-    lines = [line for line in stderr.strip().splitlines()
-             if line.strip() and not line.startswith(TF_LOG_PREFIXES)]
+    lines = [
+        line
+        for line in stderr.strip().splitlines()
+        if line.strip() and not line.startswith(TF_LOG_PREFIXES)
+    ]
     assert len(lines) == 1, stderr
     assert "Traceback" not in stderr
     return lines[0]
 
 
-@pytest.mark.parametrize(("argv", "words"), CASES,
-                         ids=[" ".join(argv).replace("{p}/", "") for argv, _ in CASES])
+@pytest.mark.parametrize(
+    ("argv", "words"), CASES, ids=[" ".join(argv).replace("{p}/", "") for argv, _ in CASES]
+)
 def test_user_error_exits_2_with_one_line(argv, words, place, capsys):
     argv = [a.format(p=place) for a in argv]
     try:
@@ -100,31 +106,41 @@ def test_user_error_exits_2_with_one_line(argv, words, place, capsys):
         code = exc.code
     line = _one_line(capsys.readouterr().err)
     assert code == 2, line
-    assert line.startswith(f"tinyflash {argv[0]}") or line.startswith("usage:") or \
-        f"tinyflash {argv[0]}: error:" in line, line
+    assert (
+        line.startswith(f"tinyflash {argv[0]}")
+        or line.startswith("usage:")
+        or f"tinyflash {argv[0]}: error:" in line
+    ), line
     for word in words:
         assert word.format(p=place) in line, line
 
 
 def _cli(*args: str, code: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONSAFEPATH": "1"}
-    cmd = [sys.executable, "-P", "-m", "tinyflash", *args] if code is None else \
-        [sys.executable, "-P", "-c", code, *args]
+    cmd = (
+        [sys.executable, "-P", "-m", "tinyflash", *args]
+        if code is None
+        else [sys.executable, "-P", "-c", code, *args]
+    )
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_real_processes_exit_2(place):
-    for argv in (["predict", f"{place}/junk.tflite", "test:0"],
-                 ["codegen", f"{place}/okrun", "--out", f"{place}/blocker/h"],
-                 ["verify", f"{place}/badjson"]):
+    for argv in (
+        ["predict", f"{place}/junk.tflite", "test:0"],
+        ["codegen", f"{place}/okrun", "--out", f"{place}/blocker/h"],
+        ["verify", f"{place}/badjson"],
+    ):
         proc = _cli(*argv)
         assert proc.returncode == 2, proc.stderr
         _one_line(proc.stderr)
 
 
-CRASHING = ("import sys\nimport tinyflash.firmware_c.cli as c\n"
-            "def run(args):\n    raise ZeroDivisionError('planted bug')\n"
-            "c.run = run\nfrom tinyflash.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+CRASHING = (
+    "import sys\nimport tinyflash.firmware_c.cli as c\n"
+    "def run(args):\n    raise ZeroDivisionError('planted bug')\n"
+    "c.run = run\nfrom tinyflash.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+)
 
 
 def test_internal_error_exits_1_with_the_debug_hint(place):

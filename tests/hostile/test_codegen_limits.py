@@ -22,11 +22,11 @@ import subprocess
 import sys
 
 import flatbuffers
+import fuzzlib
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
 
-import fuzzlib
 import tinyflash.runtime as rt
 from tinyflash.errors import UserError
 from tinyflash.export.reference import run_litert, run_tflm
@@ -59,8 +59,9 @@ def test_the_widest_admitted_layer_cannot_overflow(tmp_path):
     header = tmp_path / "mnist_model.h"
     header.write_text(generate_int8_header(path, prefix="mnist"))
     model = rt.load(path)
-    x = np.stack([np.full(LARGEST, 127), np.full(LARGEST, -128),
-                  np.where(np.arange(LARGEST) % 2, 127, -128)]).astype(np.int8)
+    x = np.stack(
+        [np.full(LARGEST, 127), np.full(LARGEST, -128), np.where(np.arange(LARGEST) % 2, 127, -128)]
+    ).astype(np.int8)
     c = np.frombuffer(_run(_build(header, "mnist", 0), x.tobytes()), np.int8).reshape(3, -1)
     np.testing.assert_array_equal(c, model(x))
 
@@ -74,14 +75,20 @@ def test_one_block_more_is_refused(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "model_int8.tflite").write_bytes(path.read_bytes())
-    proc = subprocess.run([sys.executable, "-P", "-m", "tinyflash", "codegen", str(run_dir)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-P", "-m", "tinyflash", "codegen", str(run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and "int32" in proc.stderr, proc.stderr
 
 
-@pytest.mark.parametrize("prefix", ["mnïst", "mnist model", "mnist\n#define x", "mnist;", "$x",
-                                    "while", "MNIST__", "a-b", "1"])
+@pytest.mark.parametrize(
+    "prefix",
+    ["mnïst", "mnist model", "mnist\n#define x", "mnist;", "$x", "while", "MNIST__", "a-b", "1"],
+)
 def test_prefixes_that_are_not_plain_c_identifiers_are_refused(prefix):
     with pytest.raises(UserError, match="C identifier"):
         generate_int8_header(fuzzlib.CORPUS / "8_tanh.int8.tflite", prefix=prefix)
@@ -120,11 +127,13 @@ def test_int8_softmax_at_its_largest_depth_matches_tflm_litert_and_c(tmp_path):
     path = tmp_path / "softmax511.tflite"
     path.write_bytes(softmax_model(511))
     rng = np.random.default_rng(3)
-    x = np.concatenate([np.full((3, 511), [[-128], [0], [127]]),
-                        rng.integers(-128, 128, (61, 511))]).astype(np.int8)
+    x = np.concatenate(
+        [np.full((3, 511), [[-128], [0], [127]]), rng.integers(-128, 128, (61, 511))]
+    ).astype(np.int8)
     np.testing.assert_array_equal(rt.load(path, rounding="tflm")(x), run_tflm(path, x))
-    np.testing.assert_array_equal(rt.load(path, rounding="litert")(x),
-                                  run_litert(path, x, "reference"))
+    np.testing.assert_array_equal(
+        rt.load(path, rounding="litert")(x), run_litert(path, x, "reference")
+    )
     header = tmp_path / "mnist_model.h"
     header.write_text(generate_int8_header(path, prefix="mnist"))
     c = np.frombuffer(_run(_build(header, "mnist", 0), x.tobytes()), np.int8).reshape(len(x), -1)

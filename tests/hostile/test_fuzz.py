@@ -23,11 +23,10 @@ import os
 import tempfile
 import warnings
 
+import fuzzlib
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import fuzzlib
 
 FORMATS = ("tflite", "onnx")
 SEEDS = {fmt: {p.name: p.read_bytes() for p in fuzzlib.corpus_files(fmt)} for fmt in FORMATS}
@@ -54,10 +53,16 @@ def test_corpus_seeds_are_real_models_that_run(fmt):
 
 
 def _fuzz_test(fmt: str):
-    @settings(max_examples=EXAMPLES[fmt], deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(st.sampled_from(sorted(SEEDS[fmt])), st.integers(1, 4),
-           st.randoms(use_true_random=False))
+    @settings(
+        max_examples=EXAMPLES[fmt],
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        st.sampled_from(sorted(SEEDS[fmt])), st.integers(1, 4), st.randoms(use_true_random=False)
+    )
     def test(seed, n, rnd):
         _check(fuzzlib.mutate(SEEDS[fmt][seed], fmt, fuzzlib.RandomChooser(rnd), n))
 
@@ -68,8 +73,11 @@ test_mutated_tflite_loads_and_runs_or_is_rejected = _fuzz_test("tflite")
 test_mutated_onnx_loads_and_runs_or_is_rejected = _fuzz_test("onnx")
 
 
-@pytest.mark.parametrize("path", sorted(p for p in fuzzlib.CRASHES.iterdir()
-                                        if p.suffix in (".tflite", ".onnx")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in fuzzlib.CRASHES.iterdir() if p.suffix in (".tflite", ".onnx")),
+    ids=lambda p: p.name,
+)
 def test_crash_regressions(path):
     """Every crash the fuzzers found, kept as the file that caused it (crashes/README.md)."""
     _check(path.read_bytes())
@@ -94,22 +102,28 @@ def test_the_harness_catches_what_it_should():
         model.__class__.__call__ = lambda self, x: np.zeros((len(x), 3), np.float32)
         assert fuzzlib.run_case(SEEDS["tflite"][min(SEEDS["tflite"])]).kind == "crash:wrong-output"
         model.__class__.__call__ = lambda self, x: [][1]
-        assert fuzzlib.run_case(SEEDS["tflite"][min(SEEDS["tflite"])]).kind == \
-            "crash:IndexError-at-run"
+        assert (
+            fuzzlib.run_case(SEEDS["tflite"][min(SEEDS["tflite"])]).kind
+            == "crash:IndexError-at-run"
+        )
 
         def spin(self, x):
             while True:
                 pass
 
         model.__class__.__call__ = spin
-        assert fuzzlib.run_case(SEEDS["tflite"][min(SEEDS["tflite"])], seconds=0.2).kind == \
-            "crash:timeout-at-run"
+        assert (
+            fuzzlib.run_case(SEEDS["tflite"][min(SEEDS["tflite"])], seconds=0.2).kind
+            == "crash:timeout-at-run"
+        )
 
         def hog(self, x):
             return np.ones(1 << 31, np.uint8)  # 2 GiB: beyond the 1 GiB address-space bound
 
         model.__class__.__call__ = hog
-        assert fuzzlib.run_case(SEEDS["tflite"][min(SEEDS["tflite"])]).kind == \
-            "crash:MemoryError-at-run"
+        assert (
+            fuzzlib.run_case(SEEDS["tflite"][min(SEEDS["tflite"])]).kind
+            == "crash:MemoryError-at-run"
+        )
     finally:
         model.__class__.__call__ = original

@@ -18,10 +18,10 @@ Large finite floats are not range-checked for float32 models (float arithmetic, 
 
 from __future__ import annotations
 
+import fuzzlib
 import numpy as np
 import pytest
 
-import fuzzlib
 import tinyflash.runtime as rt
 from tinyflash.errors import UserError
 
@@ -62,8 +62,10 @@ def test_wrong_shape_is_refused(model, pixels, shape):
     _refused(model, x, "shape", "(N, 784)", str(x.shape))
 
 
-@pytest.mark.parametrize("dtype", ["bool", "uint8", "int16", "int32", "int64", "object",
-                                   "complex64", "float64", "float16", "U3"])
+@pytest.mark.parametrize(
+    "dtype",
+    ["bool", "uint8", "int16", "int32", "int64", "object", "complex64", "float64", "float16", "U3"],
+)
 def test_wrong_dtype_is_refused_or_quantized(model, pixels, dtype):
     x = pixels.astype(dtype) if dtype != "U3" else pixels.astype(str)
     if model.input.dtype == "int8" and x.dtype.kind == "f":  # documented: quantized

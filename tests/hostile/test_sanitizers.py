@@ -20,22 +20,29 @@ import os
 import subprocess
 from pathlib import Path
 
+import fuzzlib
 import numpy as np
 import pytest
-
-import fuzzlib
-import tinyflash.runtime as rt
 from tests_support import require_tool
+
+import tinyflash.runtime as rt
 from tinyflash.firmware_c import toolchain as tc
 from tinyflash.firmware_c.generate import generate_float_header, generate_int8_header
 from tinyflash.runtime.quantize import quantize
 
 pytestmark = pytest.mark.slow
 
-SANITIZE = ("-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-            "-fno-omit-frame-pointer")
-ENV = {**os.environ, "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1",
-       "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
+SANITIZE = (
+    "-g",
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+)
+ENV = {
+    **os.environ,
+    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1",
+    "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+}
 INT8_MODELS = ["16_relu.int8.tflite", "12-8_sigmoid.int8.tflite", "8_tanh.int8.tflite"]
 HOSTILE_ROWS = 100_000
 
@@ -43,9 +50,15 @@ HOSTILE_ROWS = 100_000
 def hostile_int8(n: int, features: int, seed: int = 0) -> np.ndarray:
     """(n, features) int8: extremes and structured rows first, then uniform random codes."""
     idx = np.arange(features)
-    rows = [np.full(features, -128), np.full(features, 127), np.full(features, 0),
-            np.where(idx % 2 == 0, -128, 127), np.where(idx % 2 == 0, 127, -128),
-            (idx % 256) - 128, 127 - (idx % 256)]
+    rows = [
+        np.full(features, -128),
+        np.full(features, 127),
+        np.full(features, 0),
+        np.where(idx % 2 == 0, -128, 127),
+        np.where(idx % 2 == 0, 127, -128),
+        (idx % 256) - 128,
+        127 - (idx % 256),
+    ]
     for hot in range(0, features, 7):
         rows.append(np.where(idx == hot, 127, -128))
     rng = np.random.default_rng(seed)
@@ -54,25 +67,40 @@ def hostile_int8(n: int, features: int, seed: int = 0) -> np.ndarray:
 
 
 def _driver_flags(header: Path, prefix: str, mode: int) -> tuple[str, ...]:
-    return (f"-I{tc.TARGET_DIR}", f"-I{header.parent}", f'-DMODEL_HEADER="{header.name}"',
-            f"-DMODEL_PREFIX={prefix}", f"-DMODEL_PREFIX_UPPER={prefix.upper()}",
-            f"-D{prefix.upper()}_IMPLEMENTATION", f"-DDRIVER_MODE={mode}")
+    return (
+        f"-I{tc.TARGET_DIR}",
+        f"-I{header.parent}",
+        f'-DMODEL_HEADER="{header.name}"',
+        f"-DMODEL_PREFIX={prefix}",
+        f"-DMODEL_PREFIX_UPPER={prefix.upper()}",
+        f"-D{prefix.upper()}_IMPLEMENTATION",
+        f"-DDRIVER_MODE={mode}",
+    )
 
 
 def _build(header: Path, prefix: str, mode: int, cc: str = "gcc") -> Path:
     require_tool(cc)
     out = header.parent / f"driver_{mode}_{cc}"
-    return tc.compile_host([tc.TARGET_DIR / "driver.c"], out, cc=cc, opt="-O1",
-                           flags=(*SANITIZE, *_driver_flags(header, prefix, mode)))
+    return tc.compile_host(
+        [tc.TARGET_DIR / "driver.c"],
+        out,
+        cc=cc,
+        opt="-O1",
+        flags=(*SANITIZE, *_driver_flags(header, prefix, mode)),
+    )
 
 
 def _run(exe: Path, records: bytes) -> bytes:
     work = exe.parent
     (work / "inputs.bin").write_bytes(records)
-    proc = subprocess.run([str(exe)], cwd=work, env=ENV, capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0 and "runtime error" not in proc.stderr \
-        and "Sanitizer" not in proc.stderr, proc.stderr[-3000:]
+    proc = subprocess.run(
+        [str(exe)], cwd=work, env=ENV, capture_output=True, text=True, timeout=600
+    )
+    assert (
+        proc.returncode == 0
+        and "runtime error" not in proc.stderr
+        and "Sanitizer" not in proc.stderr
+    ), proc.stderr[-3000:]
     return (work / "outputs.bin").read_bytes()
 
 
@@ -105,15 +133,24 @@ def test_pixel_entry_points_are_sanitizer_clean(tmp_path, mnist):
     model = rt.load(path)
     values = np.resize(np.arange(256, dtype=np.uint8), (2, 784))
     quantized = np.frombuffer(_run(_build(header, "mnist", 3, "clang"), values.tobytes()), np.int8)
-    expected = quantize(values.astype(np.float32) / np.float32(255), model.input.scale,
-                        model.input.zero_point, "int8")
+    expected = quantize(
+        values.astype(np.float32) / np.float32(255),
+        model.input.scale,
+        model.input.zero_point,
+        "int8",
+    )
     np.testing.assert_array_equal(quantized.reshape(2, 784), expected)
     rng = np.random.default_rng(1)
-    pixels = np.concatenate([mnist.x_test[:2000].reshape(2000, -1),
-                             rng.integers(0, 256, (2000, 784), dtype=np.uint8)])
+    pixels = np.concatenate(
+        [mnist.x_test[:2000].reshape(2000, -1), rng.integers(0, 256, (2000, 784), dtype=np.uint8)]
+    )
     classes = np.frombuffer(_run(_build(header, "mnist", 1, "clang"), pixels.tobytes()), np.uint8)
-    q = quantize(pixels.astype(np.float32) / np.float32(255), model.input.scale,
-                 model.input.zero_point, "int8")
+    q = quantize(
+        pixels.astype(np.float32) / np.float32(255),
+        model.input.scale,
+        model.input.zero_point,
+        "int8",
+    )
     np.testing.assert_array_equal(classes, np.argmax(model(q), axis=1))
 
 
@@ -122,9 +159,15 @@ def test_float_header_is_sanitizer_clean(tmp_path, test_images):
     header = tmp_path / "mnist_f32_model.h"
     header.write_text(generate_float_header(path, prefix="mnist_f32"))
     rng = np.random.default_rng(2)
-    x = np.concatenate([test_images, rng.random((5000, 784), dtype=np.float32),
-                        np.full((1, 784), 1e30, np.float32), np.full((1, 784), -1e30, np.float32),
-                        np.zeros((1, 784), np.float32)]).astype(np.float32)
+    x = np.concatenate(
+        [
+            test_images,
+            rng.random((5000, 784), dtype=np.float32),
+            np.full((1, 784), 1e30, np.float32),
+            np.full((1, 784), -1e30, np.float32),
+            np.zeros((1, 784), np.float32),
+        ]
+    ).astype(np.float32)
     raw = _run(_build(header, "mnist_f32", 2), x.tobytes())
     c = np.frombuffer(raw, np.float32).reshape(len(x), -1)
     finite = np.all(np.isfinite(x), axis=1) & (np.abs(x).max(axis=1) <= 1)
@@ -145,8 +188,9 @@ def test_fuzzed_models_that_load_give_clean_exact_c(tmp_path):
     seeds = [p.read_bytes() for p in fuzzlib.corpus_files("tflite") if ".int8." in p.name]
     checked = 0
     while checked < 12:
-        data = fuzzlib.mutate(rng.choice(seeds), "tflite", fuzzlib.RandomChooser(rng),
-                              rng.randint(1, 3))
+        data = fuzzlib.mutate(
+            rng.choice(seeds), "tflite", fuzzlib.RandomChooser(rng), rng.randint(1, 3)
+        )
         if fuzzlib.run_case(data).kind != "ran":
             continue
         work = tmp_path / f"case{checked}"
@@ -192,9 +236,10 @@ def test_the_checks_can_fail(tmp_path):
     and cppcheck's out-of-bounds index: a clean run above means something."""
     cppcheck = require_tool("cppcheck")
     bad = {
-        "oob": "static int a[4];\nint main(int c, char **v) { (void)v; a[c + 3] = 1; return a[0]; }\n",
+        "oob": "static int a[4];\n"
+        "int main(int c, char **v) { (void)v; a[c + 3] = 1; return a[0]; }\n",
         "ovf": "#include <limits.h>\nint main(int c, char **v) { int x = INT_MAX - 1 + c;"
-               " (void)v; x += c; return x == 0; }\n",
+        " (void)v; x += c; return x == 0; }\n",
     }
     for name, text in bad.items():
         src = tmp_path / f"{name}.c"
@@ -203,10 +248,15 @@ def test_the_checks_can_fail(tmp_path):
         cmd = ["gcc", "-std=c99", "-O1", *SANITIZE, "-o", str(exe), str(src)]
         subprocess.run(cmd, check=True, timeout=120)
         proc = subprocess.run([str(exe)], env=ENV, capture_output=True, text=True, timeout=60)
-        assert proc.returncode != 0 and ("AddressSanitizer" in proc.stderr or
-                                         "runtime error" in proc.stderr), (name, proc.stderr)
+        assert proc.returncode != 0 and (
+            "AddressSanitizer" in proc.stderr or "runtime error" in proc.stderr
+        ), (name, proc.stderr)
     src = tmp_path / "index.c"
     src.write_text("int f(void) { int a[4] = {0}; return a[4]; }\n")
-    proc = subprocess.run([cppcheck, "--enable=warning", "--error-exitcode=1", "--quiet",
-                           "--language=c", str(src)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [cppcheck, "--enable=warning", "--error-exitcode=1", "--quiet", "--language=c", str(src)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1 and "arrayIndexOutOfBounds" in proc.stderr + proc.stdout
