@@ -1,0 +1,75 @@
+"""`tinyflash run`: every stage in one folder, skipping what is up to date, --from STAGE."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tinyflash.cli import main
+
+SMALL = ["--hidden", "16", "--epochs", "1", "--train-limit", "3000", "--no-early-stopping",
+         "--validation-split", "0", "--calibration", "200", "--verify-limit", "300"]  # fmt: skip
+
+
+def _stage_lines(text: str) -> dict[str, str]:
+    """stage -> its last '[stage] ...' line."""
+    lines = {}
+    for line in text.splitlines():
+        if line.startswith("[") and "] " in line:
+            lines[line[1 : line.index("]")]] = line
+    return lines
+
+
+@pytest.mark.slow
+def test_run_all_stages_then_skip_then_resume(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["run", "--out", str(out), *SMALL]) == 0
+    text = capsys.readouterr().out
+    lines = _stage_lines(text)
+    for stage in ("data", "train", "export", "codegen", "verify"):
+        assert lines[stage].startswith(f"[{stage}] done in"), text
+    assert "PASS" in lines["verify"]
+    for name in ("model.keras", "manifest.json", "mnist_model.h", "mnist_f32_model.h",
+                 "verify.json", "report.html", "pipeline.json"):  # fmt: skip
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"header_int8", "header_float"} <= set(manifest["artifacts"])
+    assert "accuracy per artifact" in text and "parity: PASS" in text
+
+    # nothing changed: every stage is skipped
+    assert main(["run", "--out", str(out), *SMALL]) == 0
+    lines = _stage_lines(capsys.readouterr().out)
+    for stage in ("train", "export", "codegen", "verify"):
+        assert lines[stage].startswith(f"[{stage}] skipped: up to date"), lines
+
+    # a hand-edited header: codegen runs again; it writes back the verified bytes, so verify
+    # (whose inputs are the artifacts' sha256) stays up to date
+    header = out / "mnist_model.h"
+    header.write_text(header.read_text().replace("DO NOT EDIT", "DO NOT EDIT!"))
+    assert main(["run", "--out", str(out), *SMALL]) == 0
+    lines = _stage_lines(capsys.readouterr().out)
+    assert lines["train"].startswith("[train] skipped")
+    assert lines["export"].startswith("[export] skipped")
+    assert lines["codegen"].startswith("[codegen] done")
+    assert lines["verify"].startswith("[verify] skipped")
+    assert "DO NOT EDIT!" not in header.read_text()
+
+    # another rounding mode changes codegen's input: codegen and verify run
+    assert main(["run", "--out", str(out), *SMALL, "--rounding", "litert"]) == 0
+    lines = _stage_lines(capsys.readouterr().out)
+    assert lines["codegen"].startswith("[codegen] done")
+    assert lines["verify"].startswith("[verify] done")
+
+    # --from verify: only verify runs
+    assert main(["run", "--out", str(out), *SMALL, "--from", "verify"]) == 0
+    lines = _stage_lines(capsys.readouterr().out)
+    assert lines["train"] == f"[train] skipped: --from verify: using the files in {out}"
+    assert lines["verify"].startswith("[verify] done")
+
+
+def test_from_a_later_stage_needs_the_earlier_files(tmp_path: Path, capsys) -> None:
+    assert main(["run", "--out", str(tmp_path / "empty"), "--from", "codegen"]) == 2
+    err = capsys.readouterr().err
+    assert f"--from codegen: {tmp_path / 'empty' / 'manifest.json'} not found" in err
