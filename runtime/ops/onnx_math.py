@@ -126,6 +126,8 @@ def _matmul_m1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _matmul(a: np.ndarray, b: np.ndarray, stride_k: int, packed: bool) -> np.ndarray:
     """(M, K) float32 @ (K, N) float32 -> (M, N) float32 in MLAS's order (module docstring)."""
+    if a.shape[-1] != b.shape[0]:  # as numpy's matmul: the load-time dry run reports it
+        raise ValueError(f"matmul: A has {a.shape[-1]} columns, B has {b.shape[0]} rows")
     if not packed and int(np.prod(a.shape[:-1])) == 1:
         return _matmul_m1(a, b.astype(np.float32))
     at = np.ascontiguousarray(a.reshape(-1, a.shape[-1]).T, dtype=np.float64)  # (K, N)
