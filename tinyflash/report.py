@@ -3,7 +3,7 @@
 Both hold the same sections: verdict, reproduce commands, executors, contracts, the parity
 matrix, accuracy per artifact, footprint per MCU target, latency, training figures. The HTML
 is one self-contained file (figures inline as base64 PNG, CSS inline, no script); the
-Markdown links the same figures, written beside it under report/.
+Markdown links the same figures: its own under report/, the training ones where they are.
 """
 
 from __future__ import annotations
@@ -128,15 +128,18 @@ def commands(run_dir: Path, doc: dict[str, Any]) -> list[str]:
 
 
 def _figures(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, str, bytes]]:
-    """(file name, caption, PNG bytes) of every figure in the report."""
+    """(path relative to the run folder, caption, PNG bytes) of every figure in the report.
+
+    The report's own figures go under report/; the training stage's are used where they are.
+    """
     from tinyflash.report_plots import latency_png, parity_png
 
     names = [e["name"] for e in doc.get("executors", []) if e["status"] == "ran"]
     figs = []
     if len(names) >= 2:
-        figs.append(("parity.png", "Parity matrix", parity_png(names, doc["pairs"])))
+        figs.append(("report/parity.png", "Parity matrix", parity_png(names, doc["pairs"])))
     if names:
-        figs.append(("latency.png", "Latency per executor", latency_png(doc["executors"])))
+        figs.append(("report/latency.png", "Latency per executor", latency_png(doc["executors"])))
     for name, caption in TRAINING_FIGURES.items():
         if (run_dir / name).is_file():
             figs.append((name, caption, (run_dir / name).read_bytes()))
@@ -172,7 +175,7 @@ def render_markdown(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str,
     parts += ["## Reproduce", "", "```sh", *commands(run_dir, doc), "```", ""]
     for title, header, rows in sections(run_dir, doc):
         parts += [f"## {title}", "", _md_table(header, rows), ""]
-    parts += ["## Figures", ""] + [f"![{cap}](report/{name})" for name, cap in figures] + [""]
+    parts += ["## Figures", ""] + [f"![{cap}]({name})" for name, cap in figures] + [""]
     return "\n".join(parts)
 
 
@@ -226,7 +229,8 @@ def write_reports(run_dir: Path, doc: dict[str, Any], *_unused: Any) -> tuple[Pa
 
     figures = _figures(run_dir, doc)
     for name, _, png in figures:
-        write_bytes(run_dir / "report" / name, png)
+        if name.startswith("report/"):
+            write_bytes(run_dir / name, png)
     md = write_text(
         run_dir / "report.md", render_markdown(run_dir, doc, [(n, c) for n, c, _ in figures])
     )
