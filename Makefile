@@ -1,6 +1,7 @@
 # tinyflash: the two commands README promises.
 #   make run    set up, then train -> export -> codegen -> verify with the default preset
 #   make test   set up, then the test suite
+#   make bench  every benchmark -> bench/RESULTS.md;  make fuzz  the long loader fuzz run
 # Both work offline except for the package registries (PyPI, Debian).
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python -P
 STAMP := $(VENV)/.tinyflash-installed
 
-.PHONY: run test setup bench clean
+.PHONY: run test setup bench fuzz clean
 
 setup: $(STAMP)
 
@@ -35,6 +36,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# The long fuzz run of the model loaders: 100,000 mutated .tflite and .onnx files each.
+fuzz: $(STAMP)
+	$(PY) bench/fuzz.py --cases 100000 --format all $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(RUN_DIR) build *.egg-info
