@@ -29,12 +29,14 @@ def assert_parity(
     only: Iterable[str] | None = None,
     limit: int | None = None,
     report: bool = False,
+    data: Any = None,
 ) -> dict[str, Any]:
     """Verify `run_dir`; raise AssertionError listing every failure, else return verify.json.
 
     require: executor names that must run (a skip is a failure), "all" for every one.
     only: run just these executors. limit: first N test images. report: also write
     report.md / report.html into the run folder (verify.json is always written).
+    data: the tinyflash.train.data.Dataset the run was trained on, if not MNIST's default.
     """
     from tinyflash.verify import verify
 
@@ -44,6 +46,7 @@ def assert_parity(
         only=tuple(only) if only is not None else None,
         limit=limit,
         report=report,
+        data=data,
     )
     if doc["verdict"] != "pass":
         lines = "\n".join(f"  - {f}" for f in doc["failures"])

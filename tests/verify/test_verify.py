@@ -20,10 +20,10 @@ def _sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def verified(exported, tmp_path_factory):
+def verified(exported, mnist, tmp_path_factory):
     """A run folder verified once: (folder, verify.json document)."""
     run = Path(shutil.copytree(exported.folder, tmp_path_factory.mktemp("verified") / "run"))
-    return run, verify(run, limit=LIMIT, hostile=32)
+    return run, verify(run, limit=LIMIT, hostile=32, data=mnist)
 
 
 def test_verify_passes_on_a_real_run_folder(verified) -> None:
@@ -51,19 +51,19 @@ def test_tampered_artifact_is_refused_before_anything_runs(run_folder: Path, cap
     assert not (run_folder / "report.html").exists()
 
 
-def test_swapped_model_file_is_refused(run_folder: Path) -> None:
+def test_swapped_model_file_is_refused(run_folder: Path, mnist) -> None:
     shutil.copy(run_folder / "model_float32.tflite", run_folder / "model_int8.tflite")
-    doc = verify(run_folder, limit=10)
+    doc = verify(run_folder, limit=10, data=mnist)
     assert doc["verdict"] == "fail" and doc["executors"] == []
     assert "model_int8.tflite) differs from manifest.json" in doc["failures"][0]
 
 
-def test_require_turns_a_skip_into_a_failure(run_folder: Path) -> None:
+def test_require_turns_a_skip_into_a_failure(run_folder: Path, mnist) -> None:
     (run_folder / "model_int8.onnx").unlink()
     manifest = json.loads((run_folder / "manifest.json").read_text())
     del manifest["artifacts"]["onnx_int8"]
     (run_folder / "manifest.json").write_text(json.dumps(manifest))
-    doc = verify(run_folder, only=("ort-int8", "tflm"), require=("ort-int8",), limit=20)
+    doc = verify(run_folder, only=("ort-int8", "tflm"), require=("ort-int8",), limit=20, data=mnist)
     assert doc["verdict"] == "fail"
     assert doc["failures"] == [
         "required executor ort-int8 was skipped: no onnx_int8 artifact: manifest.json lists none"
@@ -85,18 +85,19 @@ def test_report_html_renders_in_headless_chromium(verified, browser, tmp_path: P
     print(f"screenshot: {shot}")
 
 
-def test_assert_parity_passes_and_fails_like_verify(run_folder: Path) -> None:
+def test_assert_parity_passes_and_fails_like_verify(run_folder: Path, mnist) -> None:
     from tinyflash.testing import assert_parity
 
-    doc = assert_parity(run_folder, only=("tflm", "litert-int8-ref"), require=("tflm",), limit=50)
+    doc = assert_parity(run_folder, only=("tflm", "litert-int8-ref"), require=("tflm",), limit=50,
+                        data=mnist)  # fmt: skip
     assert doc["contracts"]["tflm"]["verdict"] == "not checked"  # one member: nothing to pair
     (run_folder / "model.keras").write_bytes(b"not the trained model")
     message = r"artifact keras \(model.keras\) differs from manifest.json"
     with pytest.raises(AssertionError, match=message):
-        assert_parity(run_folder, limit=50)
+        assert_parity(run_folder, limit=50, data=mnist)
 
 
-def _change_one_header_weight(run_folder: Path) -> None:
+def _change_one_header_weight(run_folder: Path, mnist) -> None:
     """Move one weight byte of the second layer in mnist_model.h by 100, for a unit that fires.
 
     mnist__l1_weights is (10 outputs x 32 inputs) offset-binary uint8 in 4x4 blocks:
@@ -108,14 +109,13 @@ def _change_one_header_weight(run_folder: Path) -> None:
 
     from tinyflash.runtime.interpreter import load
     from tinyflash.runtime.quantize import quantize
-    from tinyflash.train.data import load_mnist
     from tinyflash.train.model import preprocess
 
     model = load(run_folder / "model_int8.tflite")
     graph = model.graph
     fc0 = next(op for op in graph.operators if op.op == "FULLY_CONNECTED")
     hidden = graph.tensors[fc0.outputs[0]]
-    x = quantize(preprocess(load_mnist(allow_download=False).x_test[:1]),
+    x = quantize(preprocess(mnist.x_test[:1]),
                  model.input.scale, model.input.zero_point)  # fmt: skip
     unit = int(np.flatnonzero(model.trace(x)[hidden.name].ravel() != hidden.quant.zero_point[0])[0])
     n_in16 = -(-hidden.shape[-1] // 16) * 16
@@ -131,18 +131,18 @@ def _change_one_header_weight(run_folder: Path) -> None:
     path.write_text(text[: match.start(1)] + ",".join(values) + text[match.end(1) :])
 
 
-def test_one_byte_in_a_header_weight_is_refused_then_caught_by_parity(run_folder: Path) -> None:
+def test_one_byte_in_a_header_weight_is_refused_then_caught_by_parity(run_folder: Path, mnist):
     from tinyflash.report_runfolder import register_artifacts
 
-    _change_one_header_weight(run_folder)
-    doc = verify(run_folder, limit=200, hostile=8)
+    _change_one_header_weight(run_folder, mnist)
+    doc = verify(run_folder, limit=200, hostile=8, data=mnist)
     assert doc["failures"][0].startswith(
         "artifact header_int8 (mnist_model.h) differs from manifest.json: sha256 expected"
     )
     # Re-hashed as if the generator itself had written it: now the C disagrees with TFLM.
     register_artifacts(run_folder, {"header_int8": run_folder / "mnist_model.h"})
     only = ("tflm", "py-int8-tflm", "c-host-int8", "c-m4-int8")
-    doc = verify(run_folder, only=only, limit=200, hostile=8, report=False)
+    doc = verify(run_folder, only=only, limit=200, hostile=8, report=False, data=mnist)
     ran = {e["name"] for e in doc["executors"] if e["status"] == "ran"}
     assert "c-host-int8" in ran, doc["executors"]
     assert doc["verdict"] == "fail"
