@@ -24,6 +24,7 @@ from tinyflash.errors import UserError
 __all__ = ["add_arguments", "load_input", "read_png", "run"]
 
 BACKENDS = ("python", "tflite", "onnxruntime")
+MAX_PNG_PIXELS = 1 << 20  # a digit picture; checked before decompressing (no PNG bombs)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +58,8 @@ def read_png(path: Path):
         body = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if kind == b"IHDR":
+            if len(body) != 13:
+                raise UserError(f"{path}: IHDR chunk of {len(body)} bytes, expected 13")
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
             idat.append(body)
@@ -71,11 +74,16 @@ def read_png(path: Path):
             f"{path}: supported PNGs are 8-bit gray/RGB(A), not interlaced; found "
             f"depth {depth}, color type {color}, interlace {interlace}"
         )
-    try:
-        raw = zlib.decompress(b"".join(idat))
+    if not 0 < width * height <= MAX_PNG_PIXELS:
+        raise UserError(
+            f"{path}: PNG of {width}x{height} pixels; supported: 1 to {MAX_PNG_PIXELS:,} "
+            "pixels (a picture of one digit)"
+        )
+    stride = width * channels
+    try:  # at most one byte more than the image needs, however well the data compresses
+        raw = zlib.decompressobj().decompress(b"".join(idat), height * (stride + 1) + 1)
     except zlib.error as exc:
         raise UserError(f"{path}: corrupt PNG data ({exc})") from None
-    stride = width * channels
     if len(raw) != height * (stride + 1):
         raise UserError(f"{path}: PNG data has {len(raw)} bytes, expected {height * (stride + 1)}")
     rows = np.zeros((height, stride), np.int32)
