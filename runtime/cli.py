@@ -157,25 +157,25 @@ def load_input(spec: str, data: str | None = None):
     if path.suffix.lower() == ".png":
         return _to_mnist(read_png(path))[None], None
     if path.suffix.lower() == ".npy":
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise UserError(f"{path}: unreadable .npy ({exc})") from None
+        try:  # memory-mapped: a header promising more data than the file holds is refused
+            arr = np.load(path, mmap_mode="r", allow_pickle=False)
+        except Exception as exc:  # numpy's header parser raises ValueError, SyntaxError, ...
+            raise UserError(f"{path}: unreadable .npy ({type(exc).__name__}: {exc})") from None
         if arr.shape in ((784,), (28, 28)):
             arr = arr[None]
-        if arr.ndim not in (2, 3) or arr.shape[1:] not in ((784,), (28, 28)):
+        if arr.ndim not in (2, 3) or arr.shape[1:] not in ((784,), (28, 28)) or not len(arr):
             raise UserError(
-                f"{path}: expected shape (784,), (28, 28), (N, 784) or (N, 28, 28), "
+                f"{path}: expected shape (784,), (28, 28), (N, 784) or (N, 28, 28) with N > 0, "
                 f"found {arr.shape}"
             )
-        x = arr.reshape(len(arr), 784)
+        x = np.array(arr).reshape(len(arr), 784)
         if x.dtype == np.uint8:
             return x.astype(np.float32) / np.float32(255), None
         if x.dtype.kind == "f" and np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1:
             return x.astype(np.float32), None
+        found = f" in [{x.min()}, {x.max()}]" if x.dtype.kind in "iuf" else ""
         raise UserError(
-            f"{path}: expected uint8 0..255 or float pixels in [0, 1], found "
-            f"{x.dtype} in [{x.min()}, {x.max()}]"
+            f"{path}: expected uint8 0..255 or float pixels in [0, 1], found {x.dtype}{found}"
         )
     raise UserError(f"input {spec!r}: supported inputs are test:K, .png and .npy")
 
