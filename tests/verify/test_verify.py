@@ -157,3 +157,12 @@ def test_one_byte_in_a_header_weight_is_refused_then_caught_by_parity(run_folder
     assert ("c-host-int8", "c-m4-int8") not in {(v["a"], v["b"]) for v in doc["violations"]}
     argv = ["verify", str(run_folder), "--only", ",".join(only), "--limit", "50"]
     assert main(argv) == EXIT_FAILED
+
+
+def test_user_errors_are_one_line_with_exit_2(run_folder: Path, tmp_path: Path, capsys) -> None:
+    assert main(["verify", str(tmp_path / "nowhere")]) == 2
+    assert f"run folder not found: {tmp_path / 'nowhere'}" in capsys.readouterr().err
+    assert main(["verify", str(tmp_path)]) == 2
+    assert f"{tmp_path / 'manifest.json'} not found" in capsys.readouterr().err
+    assert main(["verify", str(run_folder), "--require", "tflm,c-vax"]) == 2
+    assert "unknown executor 'c-vax'; known: c-host-float," in capsys.readouterr().err
