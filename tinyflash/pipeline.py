@@ -268,9 +268,11 @@ def _export(run: _Run) -> None:
     def export() -> str:
         from tinyflash.export.pipeline import export_run
 
+        # --data is passed as the path so the manifest records it (standalone `tinyflash
+        # verify` then checks on the same test set); otherwise the data set already loaded.
         with run.stages.status("export: converting and evaluating every artifact"):
             manifest = export_run(run.out, calibration=run.args.calibration,
-                                  log=run.stages.say, data=run.dataset())  # fmt: skip
+                                  log=run.stages.say, data=run.args.data or run.dataset())
         files = [a["file"] for key, a in manifest["artifacts"].items() if key != "keras"]
         return f"{', '.join(files)} and manifest.json"
 
