@@ -65,8 +65,21 @@ def load_manifest(run_dir: Path) -> dict[str, Any]:
 
 
 def _entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """artifact kind -> manifest entry (with at least "file" and "sha256")."""
-    return {k: v for k, v in manifest["artifacts"].items() if isinstance(v, dict)}
+    """artifact kind -> manifest entry (with at least "file" and "sha256"). A file must be a
+    plain name inside the run folder: a manifest cannot point verify at /etc/passwd or ../x."""
+    entries = {k: v for k, v in manifest["artifacts"].items() if isinstance(v, dict)}
+    for kind, entry in entries.items():
+        name, sha = entry.get("file"), entry.get("sha256")
+        if name is not None and (
+            not isinstance(name, str) or Path(name).name != name or name in ("", ".", "..")
+        ):
+            raise UserError(
+                f"{MANIFEST}: artifacts.{kind}.file must be a file name in the run folder, "
+                f"found {name!r}"
+            )
+        if sha is not None and not isinstance(sha, str):
+            raise UserError(f"{MANIFEST}: artifacts.{kind}.sha256 must be a string, found {sha!r}")
+    return entries
 
 
 def check_manifest(run_dir: Path, manifest: dict[str, Any]) -> int:

@@ -309,9 +309,16 @@ def _tensor_quant(
     manifest: dict[str, Any], paths: dict[str, Path], which: str
 ) -> tuple[float, int]:
     """(scale, zero_point) of the int8 model's input or output tensor."""
-    q = manifest.get("quantization", {}).get(which)
+    q = manifest.get("quantization", {})
+    q = q.get(which) if isinstance(q, dict) else q
     if q:
-        return float(q["scale"]), int(q["zero_point"])
+        try:
+            return float(q["scale"]), int(q["zero_point"])
+        except (KeyError, TypeError, ValueError):
+            raise UserError(
+                f"manifest.json quantization.{which}: expected {{scale: number, zero_point: "
+                f"integer}}, found {q!r}"
+            ) from None
     from ai_edge_litert import interpreter as litert
 
     it = litert.Interpreter(model_path=str(paths["tflite_int8"]))
