@@ -183,3 +183,41 @@ def test_export_into_a_blocked_name_exits_2_naming_it(exported, trained_run, tmp
     assert f"cannot write {run_e / 'model_int8.tflite'}" in lines[0], lines[0]
     assert _sha(run_e / "model_float32.tflite") == shas["model_float32.tflite"]
     assert not (run_e / "manifest.json").exists()
+
+
+MANIFEST_EDITS = [
+    (("artifacts", "tflite_int8", "file"), "/etc/passwd", "file name in the run folder"),
+    (("artifacts", "tflite_int8", "file"), "../a/model_int8.tflite", "file name in the run"),
+    (("artifacts", "keras", "file"), ["model.keras"], "file name in the run folder"),
+    (("artifacts", "tflite_int8", "sha256"), 12, "must be a string"),
+    (("quantization", "input"), [0.5, 3], "quantization.input"),
+    (("quantization", "output", "zero_point"), [1], "quantization.output"),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    MANIFEST_EDITS,
+    ids=[".".join(w) + "=" + repr(v) for w, v, _ in MANIFEST_EDITS],
+)
+def test_verify_refuses_a_hostile_manifest(exported, tmp_path, capsys, where, value, message):
+    """A run folder from someone else: its manifest.json may name files outside the folder or
+    hold the wrong types. verify exits 2 naming the field (never reads /etc/passwd)."""
+    import json
+
+    from tinyflash.cli import main
+
+    _, run_a, _ = exported
+    run = tmp_path / "r"
+    shutil.copytree(run_a, run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    node = manifest
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    code = main(["verify", str(run), "--only", "py-int8-tflm", "--limit", "20", "--hostile", "4",
+                 "--no-report"])  # fmt: skip
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    errors = [line for line in err if line.startswith("tinyflash verify: error:")]
+    assert code == 2 and errors == err[-1:] and message in err[-1], err  # progress lines above
