@@ -169,14 +169,23 @@ def _describe(plan: Plan) -> str:
     return " -> ".join(parts)
 
 
+def _load(model_path: Path, data: bytes, rounding: str):
+    """The .tflite `data` read from `model_path` as a tinyflash.runtime.Model; errors name it."""
+    import tinyflash.runtime as rt
+    from tinyflash.runtime.tflite import read_tflite
+
+    try:
+        return rt.Model(read_tflite(data), rounding)
+    except UserError as exc:
+        raise type(exc)(f"{model_path}: {exc}") from None
+
+
 def generate_int8_header(model_path: Path, prefix: str = "mnist", rounding: str = "tflm",
                          accuracy: str | None = None) -> str:
     """The int8 header text for `model_path` (a full-integer .tflite)."""
-    import tinyflash.runtime as rt
-
     check_prefix(prefix)
     data = Path(model_path).read_bytes()
-    model = rt.load(data, rounding=rounding)
+    model = _load(model_path, data, rounding)
     plan = plan_int8(model)
     p, P = prefix, prefix.upper()
     sha = hashlib.sha256(data).hexdigest()
@@ -382,11 +391,9 @@ def _float_layers(model) -> tuple[list[tuple], int, int]:
 def generate_float_header(model_path: Path, prefix: str = "mnist_f32",
                           accuracy: str | None = None) -> str:
     """The float32 header text for `model_path` (a float .tflite), for MCUs with an FPU."""
-    import tinyflash.runtime as rt
-
     check_prefix(prefix)
     data = Path(model_path).read_bytes()
-    model = rt.load(data)
+    model = _load(model_path, data, "tflm")
     if model.input.dtype != "float32":
         raise UserError(f"{model_path}: expected a float32 model, found input {model.input.dtype}")
     layers, n_in, n_out = _float_layers(model)
