@@ -71,7 +71,7 @@ CASES = [
     (["predict", "{p}/good.tflite", "{p}/blocker"], ["{p}/blocker", "supported inputs"]),
     (["predict", "{p}/good.tflite", "test:0", "--backend", "gpu"], ["--backend", "'gpu'"]),
     (["codegen", "{p}/missing"], ["{p}/missing/model_int8.tflite", "no such"]),
-    (["codegen", "{p}/junkrun"], ["not an ONNX model", "TFL3"]),
+    (["codegen", "{p}/junkrun"], ["{p}/junkrun/model_int8.tflite", "not a .tflite file"]),
     (["codegen", "{p}/floatrun"], ["int8", "float32"]),
     (["codegen", "{p}/okrun", "--prefix", "9lives"], ["--prefix", "'9lives'"]),
     (["codegen", "{p}/okrun", "--rounding", "floor"], ["--rounding", "'floor'"]),
