@@ -208,6 +208,10 @@ def verify(
         start = time.perf_counter()
         try:
             y = np.asarray(ex.run(paths[ex.artifact], x))
+            shape = next(iter(outputs.values())).values.shape if outputs else (inputs.n, None)
+            if y.ndim != 2 or y.shape[0] != inputs.n or shape[1] not in (None, y.shape[1]):
+                want = f"({inputs.n}, {shape[1] or 'classes'})"
+                raise ValueError(f"expected outputs of shape {want}, found {y.shape}")
         except Exception as exc:  # noqa: BLE001 - reported as this executor's error
             entry.update(status="error", reason=f"{type(exc).__name__}: {exc}")
             doc["failures"].append(f"executor {ex.name} failed: {type(exc).__name__}: {exc}")

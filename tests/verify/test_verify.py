@@ -166,3 +166,27 @@ def test_user_errors_are_one_line_with_exit_2(run_folder: Path, tmp_path: Path, 
     assert f"{tmp_path / 'manifest.json'} not found" in capsys.readouterr().err
     assert main(["verify", str(run_folder), "--require", "tflm,c-vax"]) == 2
     assert "unknown executor 'c-vax'; known: c-host-float," in capsys.readouterr().err
+
+
+def test_an_executor_that_breaks_is_an_error_not_a_skip(run_folder: Path, mnist, monkeypatch):
+    import dataclasses
+
+    from tinyflash import report_executors as rx
+
+    keras_run = next(e for e in rx.EXECUTORS if e.name == "keras").run
+
+    def truncated(path, x):
+        return keras_run(path, x)[:-1]  # one row short
+
+    broken = tuple(dataclasses.replace(e, run=truncated) if e.name == "keras" else e
+                   for e in rx.EXECUTORS)  # fmt: skip
+    monkeypatch.setattr(rx, "EXECUTORS", broken)
+    doc = verify(run_folder, only=("keras", "litert-float"), limit=20, hostile=4, data=mnist,
+                 report=False)  # fmt: skip
+    assert doc["verdict"] == "fail"
+    assert doc["failures"] == [
+        "executor keras failed: ValueError: expected outputs of shape (24, classes), "
+        "found (23, 10)"
+    ]
+    assert [e["status"] for e in doc["executors"] if e["name"] in ("keras", "litert-float")] == [
+        "error", "ran"]
