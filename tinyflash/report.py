@@ -182,7 +182,7 @@ def render_markdown(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str,
 _CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:2px 8px;
 text-align:left;vertical-align:top}th{background:#f3f3f3}
-pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap;word-break:break-all}
+pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere}
 .pass{color:#060}.fail{color:#b00}figure{display:inline-block;margin:0 1em 1em 0}
 img{max-width:100%;border:1px solid #ddd}"""
 
