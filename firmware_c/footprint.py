@@ -1,0 +1,147 @@
+"""Flash and RAM of a generated int8 header per Cortex-M core, measured with the real toolchain.
+
+    rows = measure(run_dir / "mnist_model.h", "mnist", work)   # one row per (core, -O level)
+    doc = document(run_dir / "mnist_model.h", "mnist", rows)     # what footprint.json holds
+
+Per (core, -O level), one row:
+  flash_total  arm-none-eabi-size text + data of target/footprint.c linked with the model
+               (it calls <prefix>_classify) minus the same firmware without it, in bytes;
+  constants    of which the model's static const arrays (arm-none-eabi-nm sizes of
+               <prefix>__l<k>[_<name>] and <prefix>__input_table);
+  code         flash_total - constants;
+  arena_bss    .bss with the model minus without: the model's static arena;
+  stack_bytes  (stack=True, needs qemu-system-arm) the deepest stack of one <prefix>_classify
+               call, painted and read back by target/driver.c on the core's QEMU board.
+The header's default path is built: the DSP (SMLAD) path on cores that have it.
+
+Standard library only (plus the toolchain helpers); ToolchainError when a build fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tinyflash.firmware_c import toolchain as tc
+
+__all__ = ["COMPILER", "CORES", "OPTS", "document", "measure", "measure_core", "skip_reason"]
+
+COMPILER = "arm-none-eabi-gcc"
+CORES = ("cortex-m0plus", "cortex-m4", "cortex-m7")
+OPTS = ("-Os", "-O2")
+FORMAT = 1
+
+
+def skip_reason(stack: bool = False) -> str | None:
+    """Why the footprint cannot be measured here (None: it can). stack: QEMU needed too."""
+    tools = (COMPILER, "arm-none-eabi-size", "arm-none-eabi-nm")
+    missing = tc.missing_tools(*tools, *(("qemu-system-arm",) if stack else ()))
+    return f"skipped: {missing[0]} not found" if missing else None  # the compiler first
+
+
+def _model_flags(header: Path, prefix: str) -> tuple[str, ...]:
+    return (f"-I{header.parent}", f'-DMODEL_HEADER="{header.name}"',
+            f"-D{prefix.upper()}_IMPLEMENTATION")  # fmt: skip
+
+
+def _stack_bytes(header: Path, prefix: str, work: Path, core: str, opt: str) -> int:
+    """Deepest stack of one <prefix>_classify call on the core's QEMU board (one image)."""
+    match = re.search(rf"^#define {prefix.upper()}_INPUT_SIZE (\d+)$", header.read_text(), re.M)
+    if not match:
+        raise tc.ToolchainError(f"{header}: no {prefix.upper()}_INPUT_SIZE macro")
+    folder = work / f"stack-{core}{opt}"
+    folder.mkdir(parents=True, exist_ok=True)
+    flags = ("-DBARE_METAL", *_model_flags(header, prefix), f"-DMODEL_PREFIX={prefix}",
+             f"-DMODEL_PREFIX_UPPER={prefix.upper()}", "-DDRIVER_MODE=1")  # fmt: skip
+    elf = tc.compile_arm([tc.TARGET_DIR / "driver.c"], folder / "driver.elf", core, opt, flags)
+    # One mid-grey image: the generated code has no data-dependent recursion or allocas.
+    (folder / "inputs.bin").write_bytes(bytes([128]) * int(match.group(1)))
+    result = tc.run_qemu(elf, core, cwd=folder, timeout=60)
+    found = re.search(r"^stack (\d+)$", result.stdout, re.M)
+    if result.returncode != 0 or not found:
+        raise tc.ToolchainError(f"{core} {opt}: QEMU exit {result.returncode}: {result.stdout}")
+    return int(found.group(1))
+
+
+def measure_core(
+    header: Path, prefix: str, work: Path, core: str, opt: str, stack: bool = False
+) -> dict[str, Any]:
+    """One row (see the module docstring) for `core` at `opt`; builds go into `work`."""
+    header = Path(header).resolve()
+    with_model = ("-DWITH_MODEL", *_model_flags(header, prefix),
+                  f"-DMODEL_CLASSIFY={prefix}_classify")  # fmt: skip
+    sizes = {}
+    for label, flags in (("base", ()), ("model", with_model)):
+        elf = tc.compile_arm([tc.TARGET_DIR / "footprint.c"], work / f"fp-{core}{opt}-{label}.elf",
+                             core, opt, flags)  # fmt: skip
+        sizes[label] = (tc.arm_size(elf), tc.symbol_sizes(elf))
+    (base, _), (model, symbols) = sizes["base"], sizes["model"]
+    # Model constants by name (.rodata sits in the flash .text section, so nm says 't'):
+    # layer arrays and parameter structs, and the pixel table.
+    pattern = re.compile(rf"{prefix}__(l\d+(_[a-z]+)?|input_table)")
+    constants = sum(size for name, (_, size) in symbols.items() if pattern.fullmatch(name))
+    flash = (model["text"] + model["data"]) - (base["text"] + base["data"])
+    row: dict[str, Any] = {"core": core, "opt": opt, "flash_total": flash,
+                           "constants": constants, "code": flash - constants,
+                           "arena_bss": model["bss"] - base["bss"]}  # fmt: skip
+    if stack:
+        row["stack_bytes"] = _stack_bytes(header, prefix, work, core, opt)
+    return row
+
+
+def measure(
+    header: Path,
+    prefix: str,
+    work: Path,
+    cores: Iterable[str] = CORES,
+    opts: Iterable[str] = OPTS,
+    stack: bool = False,
+    jobs: int = 0,
+) -> list[dict[str, Any]]:
+    """Rows for every core x -O level, in that order. jobs: parallel builds (0: one per CPU)."""
+    import os
+
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    configs = [(core, opt) for core in cores for opt in opts]
+    workers = jobs or min(len(configs), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:  # compilers are processes
+        futures = [pool.submit(measure_core, header, prefix, work, c, o, stack)
+                   for c, o in configs]  # fmt: skip
+        return [f.result() for f in futures]
+
+
+def _compiler_version() -> str:
+    import subprocess
+
+    path = shutil.which(COMPILER)
+    proc = subprocess.run([path or COMPILER, "--version"], capture_output=True, text=True,
+                          timeout=30)  # fmt: skip
+    return proc.stdout.splitlines()[0] if proc.stdout else "unknown"
+
+
+def document(
+    header: Path, prefix: str, rows: list[dict[str, Any]], stack_skipped: str | None = None
+) -> dict[str, Any]:
+    """footprint.json: the rows under "targets", with the header they measured (no timings,
+    so the same header and toolchain give the same bytes). stack_skipped: why rows have no
+    stack_bytes."""
+    header = Path(header)
+    stack = stack_skipped is None
+    return {
+        "format": FORMAT,
+        "header": header.name,
+        "header_sha256": hashlib.sha256(header.read_bytes()).hexdigest(),
+        "prefix": prefix,
+        "toolchain": _compiler_version(),
+        "method": "arm-none-eabi-size of target/footprint.c with the model minus without; "
+        "constants from arm-none-eabi-nm; default (DSP where available) path"
+        + ("; stack painted on QEMU over one classify call" if stack else ""),
+        "stack": stack_skipped or "measured",
+        "targets": rows,
+    }
