@@ -63,7 +63,8 @@ def float_lut(fn, q, in_scale, in_zp, out_scale, out_zp) -> np.ndarray:
 
 def _sigmoid32(v: np.ndarray) -> np.ndarray:
     one = np.float32(1.0)
-    return one / (one + np.exp(-v))
+    with np.errstate(over="ignore"):  # exp(-v) = inf for v << 0 gives 1 / inf = 0, as in C
+        return one / (one + np.exp(-v))
 
 
 def prepare(graph: Graph, op: Operator, rounding: str):
