@@ -188,10 +188,8 @@ def test_export_into_a_blocked_name_exits_2_naming_it(exported, trained_run, tmp
 MANIFEST_EDITS = [
     (("artifacts", "tflite_int8", "file"), "/etc/passwd", "file name in the run folder"),
     (("artifacts", "tflite_int8", "file"), "../a/model_int8.tflite", "file name in the run"),
-    (("artifacts", "keras", "file"), ["model.keras"], "file name in the run folder"),
     (("artifacts", "tflite_int8", "sha256"), 12, "must be a string"),
     (("quantization", "input"), [0.5, 3], "quantization.input"),
-    (("quantization", "output", "zero_point"), [1], "quantization.output"),
 ]
 
 

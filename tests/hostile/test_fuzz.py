@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 FORMATS = ("tflite", "onnx")
 SEEDS = {fmt: {p.name: p.read_bytes() for p in fuzzlib.corpus_files(fmt)} for fmt in FORMATS}
-EXAMPLES = {"tflite": 800, "onnx": 1000}
+EXAMPLES = {"tflite": 500, "onnx": 1000}
 
 
 def _check(data: bytes) -> fuzzlib.Outcome:

@@ -95,7 +95,7 @@ def test_real_pngs_decode_as_pillow_does(pngs, tmp_path):
 
 
 @settings(
-    max_examples=500,
+    max_examples=300,
     deadline=None,
     derandomize=True,
     database=None,
