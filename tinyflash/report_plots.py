@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
 
-__all__ = ["latency_png", "parity_png"]
+__all__ = ["latency_png", "parity_png", "parity_rates"]
 
 _PNG_METADATA = {"Software": None}  # no matplotlib version or date: same data, same bytes
 
@@ -21,31 +22,49 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def parity_png(names: list[str], pairs: list[dict[str, Any]]) -> bytes:
+def parity_rates(
+    names: list[str], pairs: list[dict[str, Any]], int8: Collection[str] = ()
+) -> np.ndarray:
+    """(len(names), len(names)) float64 agreement rates, 1.0 on the diagonal, NaN where one
+    executor is float and the other int8 (names in `int8`): no contract to agree on."""
+    index = {n: i for i, n in enumerate(names)}
+    rate = np.eye(len(names))
+    for p in pairs:
+        i, j = index[p["a"]], index[p["b"]]
+        mixed = (p["a"] in int8) != (p["b"] in int8)
+        rate[i, j] = rate[j, i] = np.nan if mixed else p["agree"]
+    return rate
+
+
+def parity_png(names: list[str], pairs: list[dict[str, Any]], int8: Collection[str] = ()) -> bytes:
     """Heat map of agreement rates (executors x executors), 1.0 on the diagonal.
 
-    Agreement: identical int8 codes, or real values within the float tolerance.
+    Agreement: identical int8 codes, or real values within the float tolerance. A float
+    executor and an int8 one (names in `int8`) have no such contract (their difference is the
+    quantization error): the cell says "n/a" in grey, so red is only a real disagreement.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    index = {n: i for i, n in enumerate(names)}
-    rate = np.eye(len(names))
-    for p in pairs:
-        i, j = index[p["a"]], index[p["b"]]
-        rate[i, j] = rate[j, i] = p["agree"]
+    rate = parity_rates(names, pairs, int8)
     size = 2.0 + 0.55 * len(names)
     fig, ax = plt.subplots(figsize=(size + 1.5, size))
-    image = ax.imshow(rate, vmin=0.0, vmax=1.0, cmap="RdYlGn")
+    cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad="#d9d9d9")
+    image = ax.imshow(np.ma.masked_invalid(rate), vmin=0.0, vmax=1.0, cmap=cmap)
     ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(names)), names, fontsize=8)
     for i in range(len(names)):
         for j in range(len(names)):
-            text = "1" if rate[i, j] == 1.0 else f"{rate[i, j]:.3f}"
+            r = rate[i, j]
+            text = "n/a" if np.isnan(r) else "1" if r == 1.0 else f"{r:.3f}"
             ax.text(j, i, text, ha="center", va="center", fontsize=6)
-    ax.set_title("rows that agree: same int8 codes, or float within 1e-5")
+    ax.set_title(
+        "rows that agree: same int8 codes, or float within 1e-5\n"
+        "(n/a: float vs int8, not compared)",
+        fontsize=10,
+    )
     fig.colorbar(image, ax=ax, fraction=0.046)
     return _png(fig)
 
