@@ -3,7 +3,9 @@
     data     the data set (MNIST by default, --data for another)
     train    -> model.keras, config.toml, history.json, metrics.json, plots
     export   -> model_{float32,int8}.{tflite,onnx}, manifest.json (every artifact's sha256)
-    codegen  -> <prefix>_model.h, <prefix>_f32_model.h, registered in manifest.json
+    codegen  -> <prefix>_model.h, <prefix>_f32_model.h, registered in manifest.json, and
+                footprint.json: flash/RAM per Cortex-M core (tinyflash.firmware_c.footprint;
+                only where arm-none-eabi-gcc is installed, else the report says it skipped)
     verify   -> verify.json, report.md, report.html (every executor, parity contracts)
 
 One line per stage with its time, progress bars for the long non-Keras steps, and a summary
@@ -39,6 +41,7 @@ STAGES = ("train", "export", "codegen", "verify")
 STATE = "pipeline.json"
 TRAIN_OUTPUTS = ("model.keras", "config.toml", "metrics.json", "history.json")
 VERIFY_OUTPUTS = ("verify.json", "report.md", "report.html")
+FOOTPRINT = "footprint.json"
 
 
 def _sha(path: Path) -> str:
@@ -145,14 +148,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--from", dest="from_stage", choices=STAGES, metavar="STAGE",
                    help=f"re-run from this stage on ({', '.join(STAGES)}), reusing the "
                    "earlier stages' files in --out")  # fmt: skip
-    g.add_argument("--calibration", type=int, default=1000, metavar="N",
-                   help="training images used to calibrate int8 quantization (default: 1000)")
-    g.add_argument("--prefix", default="mnist",
-                   help="C name prefix of the generated headers (default: mnist)")
-    g.add_argument("--rounding", choices=("tflm", "litert"), default="tflm",
-                   help="integer semantics of the int8 C header (default: tflm, as on device)")
-    g.add_argument("--require", default="", metavar="EXEC,...",
-                   help="verify: executors that must run here (a skip becomes a failure)")
+    g.add_argument(
+        "--calibration",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="training images used to calibrate int8 quantization (default: 1000)",
+    )
+    g.add_argument(
+        "--prefix", default="mnist", help="C name prefix of the generated headers (default: mnist)"
+    )
+    g.add_argument(
+        "--rounding",
+        choices=("tflm", "litert"),
+        default="tflm",
+        help="integer semantics of the int8 C header (default: tflm, as on device)",
+    )
+    g.add_argument(
+        "--require",
+        default="",
+        metavar="EXEC,...",
+        help="verify: executors that must run here (a skip becomes a failure)",
+    )
     g.add_argument("--verify-limit", type=int, default=None, metavar="N",
                    help="verify: use only the first N test images (default: all)")  # fmt: skip
 
@@ -196,10 +213,16 @@ class _Run:
             return {"model.keras": _sha(out / "model.keras"), "calibration": a.calibration}
         artifacts = self.manifest()["artifacts"]
         if stage == "codegen":
+            from tinyflash.firmware_c.footprint import skip_reason
+
+            # installing the toolchain (or QEMU) later re-runs codegen to measure the footprint
             return {"tflite": {k: artifacts.get(k, {}).get("sha256")
                                for k in ("tflite_int8", "tflite_float")},
-                    "prefix": a.prefix, "rounding": a.rounding}  # fmt: skip
+                    "prefix": a.prefix, "rounding": a.rounding,
+                    "footprint_tools": skip_reason(stack=True) or "found"}  # fmt: skip
+        footprint = out / FOOTPRINT  # the report shows it: a new one re-renders the report
         return {"artifacts": {k: v.get("sha256") for k, v in artifacts.items()},
+                "footprint": _sha(footprint) if footprint.is_file() else None,
                 "require": a.require, "limit": a.verify_limit}  # fmt: skip
 
     def outputs(self, stage: str) -> list[Path]:
@@ -210,8 +233,9 @@ class _Run:
         if stage == "verify":
             return [out / n for n in VERIFY_OUTPUTS if (out / n).is_file()]
         headers = stage == "codegen"
-        return [out / e["file"] for k, e in self.manifest()["artifacts"].items()
-                if k.startswith("header") == headers]  # fmt: skip
+        files = [out / e["file"] for k, e in self.manifest()["artifacts"].items()
+                 if k.startswith("header") == headers]  # fmt: skip
+        return files + [out / FOOTPRINT] if headers and (out / FOOTPRINT).is_file() else files
 
     def up_to_date(self, stage: str) -> str | None:
         """Why `stage` need not run again, or None if it must run."""
@@ -271,8 +295,12 @@ def _export(run: _Run) -> None:
         # --data is passed as the path so the manifest records it (standalone `tinyflash
         # verify` then checks on the same test set); otherwise the data set already loaded.
         with run.stages.status("export: converting and evaluating every artifact"):
-            manifest = export_run(run.out, calibration=run.args.calibration,
-                                  log=run.stages.say, data=run.args.data or run.dataset())
+            manifest = export_run(
+                run.out,
+                calibration=run.args.calibration,
+                log=run.stages.say,
+                data=run.args.data or run.dataset(),
+            )
         files = [a["file"] for key, a in manifest["artifacts"].items() if key != "keras"]
         return f"{', '.join(files)} and manifest.json"
 
@@ -280,7 +308,34 @@ def _export(run: _Run) -> None:
     run.record("export", run.stages.rows[-1][3])
 
 
+def _footprint(run: _Run, header: Path) -> str:
+    """Measure the int8 header per Cortex-M core into footprint.json, or say why not."""
+    import tempfile
+
+    from tinyflash.atomic import write_json
+    from tinyflash.firmware_c import footprint as fp
+    from tinyflash.firmware_c.toolchain import ToolchainError
+
+    path = run.out / FOOTPRINT
+    reason = fp.skip_reason()
+    if reason:
+        path.unlink(missing_ok=True)  # it measured an earlier header
+        return f"footprint {reason}"
+    no_stack = fp.skip_reason(stack=True)
+    with tempfile.TemporaryDirectory(prefix="tinyflash-footprint-") as work:
+        try:
+            rows = fp.measure(header, run.args.prefix, Path(work), stack=no_stack is None)
+        except ToolchainError as exc:  # a toolchain that cannot build (e.g. no newlib)
+            path.unlink(missing_ok=True)
+            return f"footprint failed: {str(exc).splitlines()[0]}"
+    write_json(path, fp.document(header, run.args.prefix, rows, no_stack))
+    stack = "" if no_stack is None else f"; stack {no_stack}"
+    return f"{FOOTPRINT} ({len(rows)} core/-O builds{stack})"
+
+
 def _codegen(run: _Run) -> None:
+    result: dict[str, str] = {}
+
     def codegen() -> str:
         from tinyflash.firmware_c.generate import generate
         from tinyflash.report_runfolder import register_artifacts
@@ -290,10 +345,14 @@ def _codegen(run: _Run) -> None:
                  for p in paths}  # fmt: skip
         register_artifacts(run.out, kinds, generator="tinyflash.firmware_c",
                            prefix=run.args.prefix, rounding=run.args.rounding)  # fmt: skip
-        return ", ".join(f"{p.name} ({p.stat().st_size:,} B)" for p in paths)
+        headers = ", ".join(f"{p.name} ({p.stat().st_size:,} B)" for p in paths)
+        start = time.perf_counter()
+        with run.stages.status("codegen: footprint per Cortex-M core"):
+            result["footprint"] = _footprint(run, kinds["header_int8"])
+        return f"{headers}; {result['footprint']} in {time.perf_counter() - start:.1f} s"
 
     run.stages.run("codegen", codegen)
-    run.record("codegen", run.stages.rows[-1][3])
+    run.record("codegen", run.stages.rows[-1][3], footprint=result["footprint"])
 
 
 def _verify(run: _Run) -> int:

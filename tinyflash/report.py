@@ -15,7 +15,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["render_html", "render_markdown", "run_summary_tables", "sections", "write_reports"]
+__all__ = [
+    "footprint_rows",
+    "render_html",
+    "render_markdown",
+    "run_summary_tables",
+    "sections",
+    "write_reports",
+]
 
 # Figures the training stage leaves in the run folder, shown when present.
 TRAINING_FIGURES = {
@@ -45,16 +52,66 @@ def _fmt(v: Any, digits: int = 4) -> str:
     return str(v)
 
 
-def _footprint(run_dir: Path, doc: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """Rows {target, flash_bytes, ram_bytes, ...} from footprint.json (codegen), if present."""
-    path = run_dir / "footprint.json"
-    if not path.is_file():
+FOOTPRINT_COLUMNS = {  # footprint.json row key -> column title
+    "core": "core", "opt": "-O", "flash_total": "model flash (B)",
+    "constants": "of which constants (B)", "code": "code (B)", "arena_bss": "RAM arena .bss (B)",
+    "stack_bytes": "stack high-water (B)",
+}  # fmt: skip
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    rows = data.get("targets", data) if isinstance(data, dict) else data
-    if isinstance(rows, dict):
-        rows = [{"target": k, **v} for k, v in rows.items() if isinstance(v, dict)]
-    return [r for r in rows if isinstance(r, dict)] or None
+
+
+def footprint_rows(run_dir: Path) -> tuple[list[dict[str, Any]], str]:
+    """(rows of footprint.json, written by the codegen stage of `tinyflash run`; a note).
+
+    No rows when there is no footprint.json or it measured another int8 header than the
+    manifest lists; the note then says why (e.g. "skipped: arm-none-eabi-gcc not found").
+    """
+    data = _read_json(run_dir / "footprint.json")
+    if isinstance(data, dict) and isinstance(data.get("targets"), list):
+        manifest = _read_json(run_dir / "manifest.json") or {}
+        header = manifest.get("artifacts", {}).get("header_int8", {}).get("sha256")
+        if header and data.get("header_sha256") not in (None, header):
+            return [], ("not shown: footprint.json measured another int8 header; "
+                        "`tinyflash run --from codegen` measures this one")  # fmt: skip
+        rows = [r for r in data["targets"] if isinstance(r, dict)]
+        if rows:
+            return rows, str(data.get("toolchain", "toolchain not recorded"))
+    codegen = (_read_json(run_dir / "pipeline.json") or {}).get("codegen", {})
+    recorded = codegen.get("footprint", "") if isinstance(codegen, dict) else ""
+    if recorded.startswith(("footprint skipped", "footprint failed")):
+        return [], recorded.removeprefix("footprint ")
+    from tinyflash.firmware_c.footprint import skip_reason
+
+    return [], skip_reason() or (
+        "not measured: footprint.json is written by the codegen stage of `tinyflash run`"
+    )
+
+
+def _footprint_section(
+    run_dir: Path, doc: dict[str, Any]
+) -> tuple[str, list[str], list[list[str]]]:
+    rows, note = footprint_rows(run_dir)
+    if rows:
+        keys = [k for k in FOOTPRINT_COLUMNS if any(k in r for r in rows)]
+        table = [[f"{r[k]:,}" if isinstance(r.get(k), int) else _fmt(r.get(k)) for k in keys]
+                 for r in rows]  # fmt: skip
+        return (f"Footprint per MCU target ({note})", [FOOTPRINT_COLUMNS[k] for k in keys], table)
+    header = next((run_dir / e["file"] for e in doc.get("executors", [])
+                   if e["artifact"] == "header_int8" and "file" in e), None)  # fmt: skip
+    stated = header_footprint(header) if header else None
+    table = [[f"per core: {note}", "-", "-", "-", "-"]]
+    if stated:
+        table.append(["any core (as the int8 header states it)", f"{stated['constants']:,}",
+                      "-", f"{stated['arena']:,}", f"{stated['macs']:,}"])  # fmt: skip
+    return ("Footprint per MCU target",
+            ["target", "flash constants (B)", "code (B)", "RAM arena (B)", "multiply-accumulates"],
+            table)  # fmt: skip
 
 
 def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -90,20 +147,7 @@ def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], l
         ["artifact", "accuracy per executor"],
         [[k, ", ".join(v)] for k, v in by_artifact.items()],
     ))  # fmt: skip
-    footprint = _footprint(run_dir, doc)
-    if footprint:
-        keys = list(dict.fromkeys(k for r in footprint for k in r))
-        out.append(("Footprint per MCU target", keys,
-                    [[_fmt(r.get(k)) for k in keys] for r in footprint]))  # fmt: skip
-    else:
-        header = next((run_dir / e["file"] for e in doc.get("executors", [])
-                       if e["artifact"] == "header_int8" and "file" in e), None)  # fmt: skip
-        stated = header_footprint(header) if header else None
-        rows = [["any core (as the int8 header states it)", f"{stated['constants']:,}",
-                 f"{stated['arena']:,}", f"{stated['macs']:,}"]] if stated else []  # fmt: skip
-        out.append(("Footprint (per-core flash, code and instructions: bench/RESULTS.md)",
-                    ["target", "flash constants (B)", "RAM arena (B)", "multiply-accumulates"],
-                    rows or [["not available: no int8 header in the run folder", "", "", ""]]))
+    out.append(_footprint_section(run_dir, doc))
     ran = [e for e in ex if e["status"] == "ran"]
     out.append((
         "Latency per executor (whole run incl. loading, divided by rows)",
@@ -122,7 +166,8 @@ def commands(run_dir: Path, doc: dict[str, Any]) -> list[str]:
         f"tinyflash verify {run_dir}{extra}",
         f"tinyflash run --out {run_dir} --from verify",
         f"tinyflash run --out NEW_DIR --config {run_dir / 'config.toml'}   # retrain from scratch",
-        "tinyflash verify " + f"{run_dir} --require "
+        "tinyflash verify "
+        + f"{run_dir} --require "
         + ",".join(e["name"] for e in doc.get("executors", []) if e["status"] == "ran"),
     ]
 
@@ -137,7 +182,10 @@ def _figures(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, str, bytes]]
     names = [e["name"] for e in doc.get("executors", []) if e["status"] == "ran"]
     figs = []
     if len(names) >= 2:
-        figs.append(("report/parity.png", "Parity matrix", parity_png(names, doc["pairs"])))
+        from tinyflash.report_runfolder import INT8_KINDS
+
+        int8 = {e["name"] for e in doc["executors"] if e["artifact"] in INT8_KINDS}
+        figs.append(("report/parity.png", "Parity matrix", parity_png(names, doc["pairs"], int8)))
     if names:
         figs.append(("report/latency.png", "Latency per executor", latency_png(doc["executors"])))
     for name, caption in TRAINING_FIGURES.items():
@@ -151,10 +199,12 @@ def inputs_text(doc: dict[str, Any]) -> str:
     i = doc.get("inputs", {})
     if not i:
         return ""
-    return (f"Inputs: {i['test_images']:,} test images (pixels / 255) and {i['hostile']} hostile "
-            "rows: all -128, all 127, two -128/127 checkerboards, then uniform random int8 codes "
-            f"(seed {i['seed']}); float executors get their dequantized values "
-            f"(input scale {i['input_quant'][0]:.6g}, zero point {i['input_quant'][1]}).")
+    return (
+        f"Inputs: {i['test_images']:,} test images (pixels / 255) and {i['hostile']} hostile "
+        "rows: all -128, all 127, two -128/127 checkerboards, then uniform random int8 codes "
+        f"(seed {i['seed']}); float executors get their dequantized values "
+        f"(input scale {i['input_quant'][0]:.6g}, zero point {i['input_quant'][1]})."
+    )
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -167,8 +217,14 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def render_markdown(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
-    parts = [f"# tinyflash verify: {doc['verdict'].upper()}", "", doc.get("summary", ""), "",
-             inputs_text(doc), ""]
+    parts = [
+        f"# tinyflash verify: {doc['verdict'].upper()}",
+        "",
+        doc.get("summary", ""),
+        "",
+        inputs_text(doc),
+        "",
+    ]
     parts += [f"- FAIL: {f}" for f in doc["failures"]] + ([""] if doc["failures"] else [])
     notes = doc.get("manifest", {}).get("notes", [])
     parts += [f"- note: {n}" for n in notes] + ([""] if notes else [])
@@ -283,21 +339,21 @@ def run_summary_tables(out: Path) -> list[Any]:
         if skipped:
             t.caption = f"not run here: {', '.join(skipped)} (reasons in report.md)"
         tables.append(t)
-    footprint = out / "footprint.json"
-    if footprint.is_file():
-        rows = json.loads(footprint.read_text()).get("targets", [])
+    rows, note = footprint_rows(out)
+    if rows:
         t = Table(title="footprint per MCU target", title_justify="left")
-        for column in ("target", "flash (B)", "constants (B)", "code (B)", "RAM arena (B)"):
-            t.add_column(column, justify="left" if column == "target" else "right")
+        keys = [k for k in FOOTPRINT_COLUMNS if any(k in r for r in rows)]
+        for k in keys:
+            t.add_column(FOOTPRINT_COLUMNS[k], justify="left" if k in ("core", "opt") else "right")
         for r in rows:
-            t.add_row(f"{r.get('core')} {r.get('opt', '')}", *(f"{r.get(k, 0):,}" for k in
-                      ("flash_total", "constants", "code", "arena_bss")))  # fmt: skip
+            t.add_row(*(f"{r[k]:,}" if isinstance(r.get(k), int) else str(r.get(k, "-"))
+                        for k in keys))  # fmt: skip
         tables.append(t)
     elif "header_int8" in manifest.get("artifacts", {}):
         banner = header_footprint(out / manifest["artifacts"]["header_int8"]["file"])
         if banner:
-            t = Table(title="footprint of the int8 header (its banner; per-core figures: "
-                      "bench/RESULTS.md)", title_justify="left")  # fmt: skip
+            t = Table(title="footprint of the int8 header (as its banner states it)",
+                      title_justify="left", caption=f"per MCU target: {note}")  # fmt: skip
             for column in ("flash constants (B)", "RAM arena (B)", "multiply-accumulates"):
                 t.add_column(column, justify="right")
             t.add_row(*(f"{banner[k]:,}" for k in ("constants", "arena", "macs")))

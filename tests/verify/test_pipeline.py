@@ -37,6 +37,15 @@ def test_run_all_stages_then_skip_then_resume(tmp_path: Path, capsys) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert {"header_int8", "header_float"} <= set(manifest["artifacts"])
     assert "accuracy per artifact" in text and "parity: PASS" in text
+    # codegen measured the int8 header per core (real toolchain), the report shows it
+    assert "footprint.json (6 core/-O builds" in lines["codegen"], lines["codegen"]
+    footprint = json.loads((out / "footprint.json").read_text())
+    assert [(r["core"], r["opt"]) for r in footprint["targets"]] == [
+        (c, o) for c in ("cortex-m0plus", "cortex-m4", "cortex-m7") for o in ("-Os", "-O2")
+    ]
+    assert footprint["header_sha256"] == manifest["artifacts"]["header_int8"]["sha256"]
+    assert "| cortex-m4 | -Os | " in (out / "report.md").read_text()
+    assert "footprint per MCU target" in text
 
     # nothing changed: every stage is skipped
     assert main(["run", "--out", str(out), *SMALL]) == 0
@@ -44,10 +53,13 @@ def test_run_all_stages_then_skip_then_resume(tmp_path: Path, capsys) -> None:
     for stage in ("train", "export", "codegen", "verify"):
         assert lines[stage].startswith(f"[{stage}] skipped: up to date"), lines
 
-    # a hand-edited header: codegen runs again; it writes back the verified bytes, so verify
-    # (whose inputs are the artifacts' sha256) stays up to date
+    # a hand-edited header and a lost footprint.json: codegen runs again; it writes back the
+    # verified bytes and the same footprint, so verify (whose inputs are the artifacts' and
+    # footprint.json's sha256) stays up to date
     header = out / "mnist_model.h"
     header.write_text(header.read_text().replace("DO NOT EDIT", "DO NOT EDIT!"))
+    footprint_bytes = (out / "footprint.json").read_bytes()
+    (out / "footprint.json").unlink()
     assert main(["run", "--out", str(out), *SMALL]) == 0
     lines = _stage_lines(capsys.readouterr().out)
     assert lines["train"].startswith("[train] skipped")
@@ -55,6 +67,7 @@ def test_run_all_stages_then_skip_then_resume(tmp_path: Path, capsys) -> None:
     assert lines["codegen"].startswith("[codegen] done")
     assert lines["verify"].startswith("[verify] skipped")
     assert "DO NOT EDIT!" not in header.read_text()
+    assert (out / "footprint.json").read_bytes() == footprint_bytes
 
     # --from codegen, with the other rounding: train and export are not run; the litert
     # header joins the litert contract and verify passes
