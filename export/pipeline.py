@@ -123,10 +123,13 @@ def export_run(
     from tinyflash.runtime.quantize import quantize
     from tinyflash.train.model import preprocess
 
+    from tinyflash.atomic import ensure_writable_dir
+
     run_dir = Path(run_dir)
     timings = {} if timings is None else timings
     keras_path = run_dir / "model.keras"
     model = keras_model.load(keras_path)  # UserError before anything is written
+    ensure_writable_dir(run_dir)  # an unwritable folder fails now, not after the slow work
     config = _read_config(run_dir)
     data_path = None
     if data is None or isinstance(data, str | os.PathLike):
