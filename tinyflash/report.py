@@ -343,8 +343,11 @@ def run_summary_tables(out: Path) -> list[Any]:
     if rows:
         t = Table(title="footprint per MCU target", title_justify="left")
         keys = [k for k in FOOTPRINT_COLUMNS if any(k in r for r in rows)]
+        short = {"opt": "-O", "flash_total": "flash B", "constants": "constants B",
+                 "code": "code B", "arena_bss": "arena B", "stack_bytes": "stack B"}  # fmt: skip
         for k in keys:
-            t.add_column(FOOTPRINT_COLUMNS[k], justify="left" if k in ("core", "opt") else "right")
+            left = k in ("core", "opt")
+            t.add_column(short.get(k, k), justify="left" if left else "right", no_wrap=left)
         for r in rows:
             t.add_row(*(f"{r[k]:,}" if isinstance(r.get(k), int) else str(r.get(k, "-"))
                         for k in keys))  # fmt: skip
