@@ -3,6 +3,8 @@
 `trained_run(hidden=(32,), activation="relu", epochs=1, train_limit=6000, **config)` returns a
 run folder with model.keras, config.toml, metrics.json (no plots), trained on the first
 `train_limit` real MNIST training images. The same arguments return the same folder.
+`exported_run(hidden=(32,), activation="relu")` returns a copy of that folder exported by
+tinyflash.export (calibration 500): .tflite, .onnx and manifest.json beside model.keras.
 """
 
 from __future__ import annotations
@@ -61,6 +63,28 @@ def trained_run(tmp_path_factory, mnist) -> Callable[..., Path]:
             train(
                 TrainConfig(**settings), mnist, run_dir, log=lambda s: None, verbose=0, plots=False
             )
+            cache[key] = run_dir
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def exported_run(trained_run, mnist, tmp_path_factory) -> Callable[..., Path]:
+    import shutil
+
+    from tinyflash.export.pipeline import export_run
+
+    cache: dict[tuple[tuple[int, ...], str], Path] = {}
+
+    def make(hidden: tuple[int, ...] = (32,), activation: str = "relu") -> Path:
+        key = (tuple(hidden), activation)
+        if key not in cache:
+            source = trained_run(hidden=tuple(hidden), activation=activation)
+            run_dir = tmp_path_factory.mktemp(f"export_{'-'.join(map(str, hidden))}_{activation}")
+            for name in ("model.keras", "config.toml"):
+                shutil.copy(source / name, run_dir / name)
+            export_run(run_dir, calibration=500, log=lambda s: None, data=mnist)
             cache[key] = run_dir
         return cache[key]
 

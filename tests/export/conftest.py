@@ -7,7 +7,6 @@ Cached per argument set for the session; tests must not modify it.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,23 +14,9 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def exported(trained_run, mnist, tmp_path_factory) -> Callable[..., Path]:
-    from tinyflash.export.pipeline import export_run
-
-    cache: dict[tuple[tuple[int, ...], str], Path] = {}
-
-    def make(hidden: tuple[int, ...] = (32,), activation: str = "relu") -> Path:
-        key = (tuple(hidden), activation)
-        if key not in cache:
-            source = trained_run(hidden=tuple(hidden), activation=activation)
-            run_dir = tmp_path_factory.mktemp(f"export_{'-'.join(map(str, hidden))}_{activation}")
-            for name in ("model.keras", "config.toml"):
-                shutil.copy(source / name, run_dir / name)
-            export_run(run_dir, calibration=500, log=lambda s: None, data=mnist)
-            cache[key] = run_dir
-        return cache[key]
-
-    return make
+def exported(exported_run) -> Callable[..., Path]:
+    """Exported run folders, shared with the other test folders (tests/conftest.py)."""
+    return exported_run
 
 
 @pytest.fixture(scope="session")

@@ -11,14 +11,12 @@ Tools come through `tool(name)`: skip when missing, FAIL when CI=true (.ci/run i
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tests_support import require_tool
 
 PREFIX = "mnist"
@@ -30,23 +28,9 @@ def tool() -> Callable[[str], str]:
 
 
 @pytest.fixture(scope="session")
-def fw_run(trained_run, mnist, tmp_path_factory) -> Callable[..., Path]:
-    from tinyflash.export.pipeline import export_run
-
-    cache: dict[tuple, Path] = {}
-
-    def make(hidden: tuple[int, ...] = (32,), activation: str = "relu") -> Path:
-        key = (tuple(hidden), activation)
-        if key not in cache:
-            source = trained_run(hidden=tuple(hidden), activation=activation)
-            run_dir = tmp_path_factory.mktemp(f"fw_{'-'.join(map(str, hidden))}_{activation}")
-            for name in ("model.keras", "config.toml"):
-                shutil.copy(source / name, run_dir / name)
-            export_run(run_dir, calibration=500, log=lambda s: None, data=mnist)
-            cache[key] = run_dir
-        return cache[key]
-
-    return make
+def fw_run(exported_run) -> Callable[..., Path]:
+    """Exported run folders, shared with the other test folders (tests/conftest.py)."""
+    return exported_run
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +59,14 @@ def _driver_flags(header_dir: Path, mode: int, prefix: str = PREFIX) -> tuple[st
     """Preprocessor flags selecting a header for firmware_c/target/driver.c."""
     name = f"{prefix}_model.h" if mode != 2 else f"{prefix}_f32_model.h"
     p = prefix if mode != 2 else f"{prefix}_f32"
-    return (f"-I{header_dir}", f'-DMODEL_HEADER="{name}"', f"-DMODEL_PREFIX={p}",
-            f"-DMODEL_PREFIX_UPPER={p.upper()}", f"-D{p.upper()}_IMPLEMENTATION",
-            f"-DDRIVER_MODE={mode}")
+    return (
+        f"-I{header_dir}",
+        f'-DMODEL_HEADER="{name}"',
+        f"-DMODEL_PREFIX={p}",
+        f"-DMODEL_PREFIX_UPPER={p.upper()}",
+        f"-D{p.upper()}_IMPLEMENTATION",
+        f"-DDRIVER_MODE={mode}",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -92,8 +81,13 @@ def host_driver(header, tmp_path_factory) -> Callable[..., Path]:
             require_tool(cc)
             folder = header(hidden, activation, rounding)
             out = tmp_path_factory.mktemp("drv") / "driver"
-            tc.compile_host([tc.TARGET_DIR / "driver.c"], out, cc=cc, opt=opt,
-                            flags=(f"-I{tc.TARGET_DIR}", *_driver_flags(folder, mode)))
+            tc.compile_host(
+                [tc.TARGET_DIR / "driver.c"],
+                out,
+                cc=cc,
+                opt=opt,
+                flags=(f"-I{tc.TARGET_DIR}", *_driver_flags(folder, mode)),
+            )
             cache[key] = out
         return cache[key]
 
