@@ -117,13 +117,12 @@ def export_run(
     with seconds per conversion ("convert/<kind>") and per evaluation ("eval/<kind>/<executor>").
     Returns the manifest as written.
     """
+    from tinyflash.atomic import ensure_writable_dir
     from tinyflash.export import keras_model
     from tinyflash.export import onnx as onnx_export
     from tinyflash.export import tflite as tflite_export
     from tinyflash.runtime.quantize import quantize
     from tinyflash.train.model import preprocess
-
-    from tinyflash.atomic import ensure_writable_dir
 
     run_dir = Path(run_dir)
     timings = {} if timings is None else timings

@@ -188,9 +188,7 @@ def run_onnxruntime(model: ModelSource, x: np.ndarray, optimize: bool = True) ->
     (inp,) = session.get_inputs()
     dtypes = {"tensor(float)": np.float32, "tensor(int8)": np.int8, "tensor(uint8)": np.uint8}
     if inp.type not in dtypes:
-        raise UserError(
-            f"onnxruntime: unsupported input type {inp.type}, supported {list(dtypes)}"
-        )
+        raise UserError(f"onnxruntime: unsupported input type {inp.type}, supported {list(dtypes)}")
     features = inp.shape[-1]
     if not isinstance(features, int):
         raise UserError(f"onnxruntime: expected a static feature dimension, found {inp.shape}")

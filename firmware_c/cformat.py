@@ -16,8 +16,13 @@ __all__ = ["c_array", "c_float", "c_identifier_ok", "kernel_source"]
 HERE = Path(__file__).resolve().parent
 
 # Kernel sources in the order they are inlined; the header first.
-INT8_SOURCES = ("tfk_kernels.h", "tfk_fixedpoint.c", "tfk_fully_connected.c", "tfk_softmax.c",
-                "tfk_lut.c")
+INT8_SOURCES = (
+    "tfk_kernels.h",
+    "tfk_fixedpoint.c",
+    "tfk_fully_connected.c",
+    "tfk_softmax.c",
+    "tfk_lut.c",
+)
 FLOAT_SOURCES = ("tfk_float.h", "tfk_float.c")
 
 _C_KEYWORDS = frozenset(

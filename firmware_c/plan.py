@@ -119,11 +119,20 @@ def _fc(name, p, n_in: int, src: int, dst: int, last: bool) -> FcLayer:
             f"the C kernel (worst case {worst}); supported: worst case < 2^31"
         )
     return FcLayer(
-        name=name, n_in=n_in, n_out=n_out, n_in16=k16, weights=blocked,
-        bias=bias.astype(np.int32), multiplier=np.asarray(p.multipliers, np.int32),
-        shift=np.asarray(p.shifts, np.int32), out_zero_point=int(p.output_zero_point),
-        act_min=int(p.act_min), act_max=int(p.act_max), activation=p.fused_activation,
-        src=src, dst=dst,
+        name=name,
+        n_in=n_in,
+        n_out=n_out,
+        n_in16=k16,
+        weights=blocked,
+        bias=bias.astype(np.int32),
+        multiplier=np.asarray(p.multipliers, np.int32),
+        shift=np.asarray(p.shifts, np.int32),
+        out_zero_point=int(p.output_zero_point),
+        act_min=int(p.act_min),
+        act_max=int(p.act_max),
+        activation=p.fused_activation,
+        src=src,
+        dst=dst,
     )
 
 
@@ -154,7 +163,8 @@ def plan_int8(model) -> Plan:
     for k, (op, p) in enumerate(compute):
         if op.op not in SUPPORTED:
             raise UnsupportedOperatorError(
-                f"{op.name or op.op}: operator {op.op} has no C kernel; supported: {list(SUPPORTED)}"
+                f"{op.name or op.op}: operator {op.op} has no C kernel; "
+                f"supported: {list(SUPPORTED)}"
             )
         last = k == len(compute) - 1
         name = f"l{k}"
@@ -165,8 +175,15 @@ def plan_int8(model) -> Plan:
             n = layer.n_out
         elif op.op == "SOFTMAX":
             dst = -1 if last else slot
-            layer = SoftmaxLayer(name, n, int(p.input_multiplier), int(p.input_left_shift),
-                                 int(p.diff_min), slot, dst)
+            layer = SoftmaxLayer(
+                name,
+                n,
+                int(p.input_multiplier),
+                int(p.input_left_shift),
+                int(p.diff_min),
+                slot,
+                dst,
+            )
         else:
             dst = -1 if last else slot
             values = np.asarray(TFLITE_KERNELS[op.op].run(p, ALL_INT8.reshape(1, 256)), np.int64)
@@ -179,8 +196,14 @@ def plan_int8(model) -> Plan:
             slot_bytes[slot] = max(slot_bytes[slot], _ceil(n, 16))
     in_q, out_q = first_in.quant, last_out.quant
     return Plan(
-        layers=tuple(layers), n_in=_features(first_in.shape), n_out=n,
-        input_scale=float(in_q.scale[0]), input_zero_point=int(in_q.zero_point[0]),
-        output_scale=float(out_q.scale[0]), output_zero_point=int(out_q.zero_point[0]),
-        slot_bytes=(slot_bytes[0], slot_bytes[1]), macs=macs, rounding=model.rounding,
+        layers=tuple(layers),
+        n_in=_features(first_in.shape),
+        n_out=n,
+        input_scale=float(in_q.scale[0]),
+        input_zero_point=int(in_q.zero_point[0]),
+        output_scale=float(out_q.scale[0]),
+        output_zero_point=int(out_q.zero_point[0]),
+        slot_bytes=(slot_bytes[0], slot_bytes[1]),
+        macs=macs,
+        rounding=model.rounding,
     )

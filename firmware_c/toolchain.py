@@ -137,12 +137,27 @@ def compile_arm(
     t = TARGETS[target]
     out = Path(out)
     cmd = [
-        "arm-none-eabi-gcc", "-mthumb", *t.cpu_flags, *warnings, opt, *flags,
-        "-ffunction-sections", "-fdata-sections", "-ffreestanding",
-        "-nostartfiles", "--specs=nano.specs",
-        f"-I{TARGET_DIR}", f"-L{TARGET_DIR}", f"-T{TARGET_DIR / t.linker_script}",
-        "-Wl,--gc-sections", "-o", str(out),
-        *map(str, sources), str(TARGET_DIR / "startup.c"), str(TARGET_DIR / "semihost.c"), "-lm",
+        "arm-none-eabi-gcc",
+        "-mthumb",
+        *t.cpu_flags,
+        *warnings,
+        opt,
+        *flags,
+        "-ffunction-sections",
+        "-fdata-sections",
+        "-ffreestanding",
+        "-nostartfiles",
+        "--specs=nano.specs",
+        f"-I{TARGET_DIR}",
+        f"-L{TARGET_DIR}",
+        f"-T{TARGET_DIR / t.linker_script}",
+        "-Wl,--gc-sections",
+        "-o",
+        str(out),
+        *map(str, sources),
+        str(TARGET_DIR / "startup.c"),
+        str(TARGET_DIR / "semihost.c"),
+        "-lm",
     ]
     _check(_run(cmd, timeout), cmd)
     return out
@@ -179,8 +194,16 @@ def run_qemu(
     elf = Path(elf).resolve()
     cwd = Path(cwd) if cwd is not None else elf.parent
     cmd = [
-        "qemu-system-arm", "-M", TARGETS[target].machine, "-nographic", "-monitor", "none",
-        "-semihosting-config", "enable=on,target=native", "-kernel", str(elf),
+        "qemu-system-arm",
+        "-M",
+        TARGETS[target].machine,
+        "-nographic",
+        "-monitor",
+        "none",
+        "-semihosting-config",
+        "enable=on,target=native",
+        "-kernel",
+        str(elf),
     ]
     if count:
         plugin = build_plugin(elf.parent)

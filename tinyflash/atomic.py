@@ -32,7 +32,7 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     return folder
 
 
-def write_with(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> Path:
+def write_with(path: str | os.PathLike[str], writer: Callable[[Path], object]) -> Path:
     """Call `writer(tmp_path)` to produce the file, then move it atomically to `path`.
 
     An OSError on the way (unwritable or missing folder, a folder or file in the way, disk

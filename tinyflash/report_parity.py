@@ -140,9 +140,7 @@ class Violation:
         return dict(self.__dict__)
 
 
-def check_contracts(
-    pairs: list[PairStats], contract_of: dict[str, str | None]
-) -> list[Violation]:
+def check_contracts(pairs: list[PairStats], contract_of: dict[str, str | None]) -> list[Violation]:
     """The pairs inside one contract that break it: not bit-exact, or beyond the tolerance.
 
     contract_of: executor name -> contract name (a key of CONTRACTS) or None for none.

@@ -66,9 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="EXEC,...",
         help="executors that must run here: a skip becomes a failure ('all' for every one)",
     )
-    parser.add_argument(
-        "--only", default="", metavar="EXEC,...", help="run only these executors"
-    )
+    parser.add_argument("--only", default="", metavar="EXEC,...", help="run only these executors")
     parser.add_argument(
         "--limit", type=int, default=None, metavar="N", help="use only the first N test images"
     )
@@ -294,8 +292,9 @@ def _contract_verdicts(ran, violations) -> dict[str, Any]:  # type: ignore[no-un
     return verdicts
 
 
-def _inputs(manifest: dict[str, Any], paths: dict[str, Path], data: Any, limit: int | None,
-            hostile: int):  # type: ignore[no-untyped-def]
+def _inputs(
+    manifest: dict[str, Any], paths: dict[str, Path], data: Any, limit: int | None, hostile: int
+):  # type: ignore[no-untyped-def]
     """The test images of the run's data set (pixels / 255) plus hostile rows."""
     from tinyflash import report_runfolder as rf
     from tinyflash.train.data import load_mnist

@@ -65,12 +65,15 @@ def test_fixedpoint_matches_runtime(rounding, tool, tmp_path):
     # x * 2^shift must fit int32 for left shifts (TFLite's contract, asserted by both sides).
     x = _edge_int32(rng, n) >> np.maximum(shift, 0)
     records = np.stack([a, b, x, exponent, m, shift], axis=1).astype(np.int32)
-    out = np.frombuffer(_run_check("fixedpoint_check.c", tmp_path, records.tobytes(),
-                                   (ROUNDING_FLAG[rounding],)), np.int32).reshape(n, 3)
+    out = np.frombuffer(
+        _run_check("fixedpoint_check.c", tmp_path, records.tobytes(), (ROUNDING_FLAG[rounding],)),
+        np.int32,
+    ).reshape(n, 3)
     np.testing.assert_array_equal(out[:, 0], fp.saturating_rounding_doubling_high_mul(a, b))
     np.testing.assert_array_equal(out[:, 1], fp.rounding_divide_by_pot(x, exponent))
     np.testing.assert_array_equal(
-        out[:, 2], fp.multiply_by_quantized_multiplier(x, m, shift, rounding))
+        out[:, 2], fp.multiply_by_quantized_multiplier(x, m, shift, rounding)
+    )
 
 
 @pytest.mark.parametrize("rounding", ["tflm", "litert"])
@@ -84,8 +87,9 @@ def test_softmax_matches_runtime(rounding, tool, tmp_path):
         scale = float(np.float32(10 ** rng.uniform(-3, 0)))
         beta = float(np.float32(rng.choice([1.0, 0.5, 2.0])))
         cap = (2.0**30 - 1.0) if rounding == "litert" else (2.0**31 - 1.0)
-        m, shift = fp.quantize_multiplier_greater_than_one(min(beta * scale * 2.0**26, cap),
-                                                           rounding)
+        m, shift = fp.quantize_multiplier_greater_than_one(
+            min(beta * scale * 2.0**26, cap), rounding
+        )
         diff_min = -fp.calculate_input_radius(5, shift, 31)
         q = rng.integers(-128, 128, (8, 16)).astype(np.int8)
         q[0] = 127
@@ -96,16 +100,25 @@ def test_softmax_matches_runtime(rounding, tool, tmp_path):
         head = np.array([m, shift, diff_min], np.int32).tobytes()
         records.extend(head + row.tobytes() for row in q)
     out = _run_check("softmax_check.c", tmp_path, b"".join(records), (ROUNDING_FLAG[rounding],))
-    np.testing.assert_array_equal(np.frombuffer(out, np.int8).reshape(-1, 16),
-                                  np.concatenate(expected))
+    np.testing.assert_array_equal(
+        np.frombuffer(out, np.int8).reshape(-1, 16), np.concatenate(expected)
+    )
 
 
 def test_cppcheck_finds_nothing(tool, header):
     """Static analysis of the kernel sources and of a generated header's implementation."""
     tool("cppcheck")
-    base = ["cppcheck", "--enable=warning,portability,performance", "--std=c99",
-            "--error-exitcode=1", "--quiet", f"-I{tc.HERE}"]
-    for args in ([str(tc.HERE / s) for s in SOURCES],
-                 ["-DMNIST_IMPLEMENTATION", str(header() / "mnist_model.h")]):
+    base = [
+        "cppcheck",
+        "--enable=warning,portability,performance",
+        "--std=c99",
+        "--error-exitcode=1",
+        "--quiet",
+        f"-I{tc.HERE}",
+    ]
+    for args in (
+        [str(tc.HERE / s) for s in SOURCES],
+        ["-DMNIST_IMPLEMENTATION", str(header() / "mnist_model.h")],
+    ):
         proc = subprocess.run([*base, *args], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stdout + proc.stderr

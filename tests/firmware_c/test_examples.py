@@ -18,10 +18,20 @@ def test_qemu_example_one_command(fw_run, tool, tmp_path, mnist):
     for name in ("make", "arm-none-eabi-gcc", "qemu-system-arm"):
         tool(name)
     proc = subprocess.run(
-        ["make", "-s", "-C", str(EXAMPLES / "qemu_mps2"), "run", f"RUN_DIR={fw_run()}",
-         f"BUILD={tmp_path}", f"TINYFLASH={sys.executable} -P -m tinyflash",
-         f"PYTHON={sys.executable} -P"],
-        capture_output=True, text=True, timeout=180,
+        [
+            "make",
+            "-s",
+            "-C",
+            str(EXAMPLES / "qemu_mps2"),
+            "run",
+            f"RUN_DIR={fw_run()}",
+            f"BUILD={tmp_path}",
+            f"TINYFLASH={sys.executable} -P -m tinyflash",
+            f"PYTHON={sys.executable} -P",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = proc.stdout + proc.stderr
@@ -33,21 +43,48 @@ def test_qemu_example_one_command(fw_run, tool, tmp_path, mnist):
 def test_cmake_host_example(fw_run, tool, tmp_path, pixels, quantize_pixels):
     tool("cmake")
     header_dir = tmp_path / "header"
-    subprocess.run([sys.executable, "-P", "-m", "tinyflash", "codegen", str(fw_run()), "--out",
-                    str(header_dir)], check=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "tinyflash",
+            "codegen",
+            str(fw_run()),
+            "--out",
+            str(header_dir),
+        ],
+        check=True,
+        timeout=120,
+    )
     build = tmp_path / "build"
-    for cmd in (["cmake", "-S", str(EXAMPLES / "cmake_host"), "-B", str(build),
-                 f"-DMNIST_HEADER_DIR={header_dir}"], ["cmake", "--build", str(build)]):
+    for cmd in (
+        [
+            "cmake",
+            "-S",
+            str(EXAMPLES / "cmake_host"),
+            "-B",
+            str(build),
+            f"-DMNIST_HEADER_DIR={header_dir}",
+        ],
+        ["cmake", "--build", str(build)],
+    ):
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     files = []
     for k in range(3):
         files.append(tmp_path / f"d{k}.raw")
         files[-1].write_bytes(pixels[k].tobytes())
-    out = subprocess.run([str(build / "classify"), *map(str, files)], capture_output=True,
-                         text=True, timeout=30, check=True).stdout
+    out = subprocess.run(
+        [str(build / "classify"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
     import tinyflash.runtime as rt
 
-    expected = np.argmax(rt.load(fw_run() / "model_int8.tflite")(
-        quantize_pixels(fw_run(), pixels[:3])), axis=1)
+    expected = np.argmax(
+        rt.load(fw_run() / "model_int8.tflite")(quantize_pixels(fw_run(), pixels[:3])), axis=1
+    )
     assert [int(d) for d in re.findall(r"digit (\d)", out)] == expected.tolist()

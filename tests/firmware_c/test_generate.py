@@ -56,10 +56,12 @@ def test_float_model_is_refused_as_int8(fw_run):
 
 def test_float_literals_read_back_exactly():
     rng = np.random.default_rng(1)
-    values = np.concatenate([
-        rng.standard_normal(2000).astype(np.float32),
-        np.array([1e-45, 1.1754944e-38, 3.4028235e38, -0.0, 1 / 3], np.float32),
-    ])
+    values = np.concatenate(
+        [
+            rng.standard_normal(2000).astype(np.float32),
+            np.array([1e-45, 1.1754944e-38, 3.4028235e38, -0.0, 1 / 3], np.float32),
+        ]
+    )
     for v in values:
         assert np.float32(c_float(v)[:-1]) == v
 
@@ -77,8 +79,9 @@ def test_api_edge_cases_and_two_models_in_one_program(fw_run, tool, tmp_path):
     generate(fw_run((37, 19), "tanh"), prefix="other", out_dir=tmp_path)
     for cc in ("gcc", "clang"):
         tool(cc)
-        exe = tc.compile_host([C_DIR / "api_check.c"], tmp_path / f"api_{cc}", cc=cc,
-                              flags=(f"-I{tmp_path}",))
+        exe = tc.compile_host(
+            [C_DIR / "api_check.c"], tmp_path / f"api_{cc}", cc=cc, flags=(f"-I{tmp_path}",)
+        )
         proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=30)
         assert (proc.returncode, proc.stdout) == (0, "ok\n")
 
@@ -87,18 +90,38 @@ def test_declarations_compile_as_cpp(fw_run, tool, tmp_path):
     tool("g++")
     generate(fw_run(), prefix="mnist", out_dir=tmp_path)
     src = tmp_path / "use.cpp"
-    src.write_text('#include "mnist_model.h"\nint f(const uint8_t *p) { return mnist_classify(p); }\n')
-    proc = subprocess.run(["g++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic",
-                           f"-I{tmp_path}", "-c", str(src), "-o", str(tmp_path / "use.o")],
-                          capture_output=True, text=True, timeout=60)
+    src.write_text(
+        '#include "mnist_model.h"\nint f(const uint8_t *p) { return mnist_classify(p); }\n'
+    )
+    proc = subprocess.run(
+        [
+            "g++",
+            "-std=c++11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            f"-I{tmp_path}",
+            "-c",
+            str(src),
+            "-o",
+            str(tmp_path / "use.o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
 def test_generator_imports_no_tensorflow():
     """Generating C needs numpy and the standard library only (no TensorFlow, no litert)."""
-    code = ("import sys, tinyflash.firmware_c.generate, tinyflash.firmware_c.cli; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('tensorflow', 'keras', 'ai_edge_litert', 'tflite_micro', 'onnx')))")
-    out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True).stdout
+    code = (
+        "import sys, tinyflash.firmware_c.generate, tinyflash.firmware_c.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('tensorflow', 'keras', 'ai_edge_litert', 'tflite_micro', 'onnx')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-P", "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     assert out.strip() == "[]"

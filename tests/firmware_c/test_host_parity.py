@@ -21,8 +21,9 @@ def _c_outputs(run_driver, exe, x: np.ndarray, n_out: int = 10) -> np.ndarray:
 
 
 @pytest.mark.parametrize("rounding", ["tflm", "litert"])
-def test_all_test_images_bit_exact(rounding, fw_run, host_driver, run_driver, pixels,
-                                   quantize_pixels, hostile):
+def test_all_test_images_bit_exact(
+    rounding, fw_run, host_driver, run_driver, pixels, quantize_pixels, hostile
+):
     run_dir = fw_run()
     model_file = run_dir / "model_int8.tflite"
     x = np.concatenate([quantize_pixels(run_dir, pixels), hostile])  # (10000 + K, 784) int8
@@ -33,8 +34,7 @@ def test_all_test_images_bit_exact(rounding, fw_run, host_driver, run_driver, pi
     np.testing.assert_array_equal(c, real)
 
 
-def test_clang_build_matches_gcc(fw_run, host_driver, run_driver, pixels, quantize_pixels,
-                                 hostile):
+def test_clang_build_matches_gcc(fw_run, host_driver, run_driver, pixels, quantize_pixels, hostile):
     x = np.concatenate([quantize_pixels(fw_run(), pixels[:2000]), hostile])
     gcc = _c_outputs(run_driver, host_driver(cc="gcc"), x)
     clang = _c_outputs(run_driver, host_driver(cc="clang", opt="-Os"), x)
@@ -63,8 +63,9 @@ def test_quantize_pixels_matches_python(fw_run, host_driver, run_driver, quantiz
     [((37, 19), "sigmoid"), ((37, 19), "tanh"), ((37, 19), "linear"), ((37, 19), "relu")],
 )
 @pytest.mark.parametrize("rounding", ["tflm", "litert"])
-def test_architectures_bit_exact(hidden, activation, rounding, fw_run, host_driver, run_driver,
-                                 pixels, quantize_pixels, hostile):
+def test_architectures_bit_exact(
+    hidden, activation, rounding, fw_run, host_driver, run_driver, pixels, quantize_pixels, hostile
+):
     run_dir = fw_run(hidden, activation)
     model_file = run_dir / "model_int8.tflite"
     x = np.concatenate([quantize_pixels(run_dir, pixels[:1000]), hostile])
@@ -74,8 +75,9 @@ def test_architectures_bit_exact(hidden, activation, rounding, fw_run, host_driv
 
 
 @pytest.mark.parametrize(("hidden", "activation"), [((32,), "relu"), ((37, 19), "tanh")])
-def test_float_header_matches_tflite_float(hidden, activation, fw_run, host_driver, run_driver,
-                                           pixels):
+def test_float_header_matches_tflite_float(
+    hidden, activation, fw_run, host_driver, run_driver, pixels
+):
     from tinyflash.train.model import preprocess
 
     run_dir = fw_run(hidden, activation)

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from tests_support import IN_CI
+
 from tinyflash.cli import main
 from tinyflash.verify import EXIT_FAILED, verify
 
@@ -188,8 +188,9 @@ def test_an_executor_that_breaks_is_an_error_not_a_skip(run_folder: Path, mnist,
                  report=False)  # fmt: skip
     assert doc["verdict"] == "fail"
     assert doc["failures"] == [
-        "executor keras failed: ValueError: expected outputs of shape (24, classes), "
-        "found (23, 10)"
+        "executor keras failed: ValueError: expected outputs of shape (24, classes), found (23, 10)"
     ]
     assert [e["status"] for e in doc["executors"] if e["name"] in ("keras", "litert-float")] == [
-        "error", "ran"]
+        "error",
+        "ran",
+    ]
