@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import platform
 import shutil
 import struct
 from pathlib import Path
@@ -57,3 +58,22 @@ def require_path(path: str | Path, what: str) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return p
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+# onnxruntime picks its MLAS float kernels by CPU: the runtime reproduces the x86-64 AVX-512F /
+# FMA3 ones bit for bit (runtime/ops/onnx_math.py). Elsewhere (ARM, SSE2/AVX2-only x86) another
+# MLAS kernel runs and the last float bit may differ, so exact-ONNX tests fall back to a bound.
+MLAS_AVX512 = (
+    platform.machine().lower() in ("x86_64", "amd64") and {"avx512f", "fma"} <= _cpu_flags()
+)
