@@ -53,11 +53,44 @@ ROUNDING_TEXT = {
 }
 
 
-def check_prefix(prefix: str) -> None:
+# The functions a header exports (external linkage), after `<prefix>_`: the int8 header all seven,
+# the float header the first four. tests/firmware_c/test_generate.py checks them against `nm`.
+EXTERNAL_NAMES = (
+    "run",
+    "run_with_arena",
+    "classify",
+    "status_string",
+    "classify_with_arena",
+    "quantize",
+    "dequantize",
+)
+FLOAT_EXTERNAL_NAMES = EXTERNAL_NAMES[:4]
+# C99 5.2.4.1: a compiler need only tell external names apart by their first 31 characters.
+C99_EXTERNAL_SIGNIFICANT = 31
+
+
+def max_prefix_length(names: tuple[str, ...] = EXTERNAL_NAMES) -> int:
+    """Longest prefix whose `<prefix>_<name>` stay distinct in their first 31 characters: 21 for
+    the int8 header (classify / classify_with_arena), 26 for the float one (run / run_with_arena)."""
+    n = C99_EXTERNAL_SIGNIFICANT
+    while len({f"{'p' * n}_{s}"[:C99_EXTERNAL_SIGNIFICANT] for s in names}) < len(names):
+        n -= 1
+    return n
+
+
+def check_prefix(prefix: str, names: tuple[str, ...] = EXTERNAL_NAMES) -> None:
     if not c_identifier_ok(prefix):
         raise UserError(
             f"--prefix: expected a C identifier (letters, digits, single underscores, not "
             f"starting with a digit or underscore, not a keyword), found {prefix!r}"
+        )
+    limit = max_prefix_length(names)
+    if len(prefix) > limit:
+        raise UserError(
+            f"--prefix: expected at most {limit} characters (C99 tells external names apart by "
+            f"their first {C99_EXTERNAL_SIGNIFICANT} characters only, and the header's functions "
+            f"{', '.join(prefix + '_' + s for s in names)} must stay distinct), "
+            f"found {len(prefix)}: {prefix!r}"
         )
 
 
@@ -425,7 +458,7 @@ def generate_float_header(
     model_path: Path, prefix: str = "mnist_f32", accuracy: str | None = None
 ) -> str:
     """The float32 header text for `model_path` (a float .tflite), for MCUs with an FPU."""
-    check_prefix(prefix)
+    check_prefix(prefix, FLOAT_EXTERNAL_NAMES)
     data = Path(model_path).read_bytes()
     model = _load(model_path, data, "tflm")
     if model.input.dtype != "float32":

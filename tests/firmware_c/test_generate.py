@@ -16,7 +16,13 @@ from tinyflash.cli import main
 from tinyflash.errors import UserError
 from tinyflash.firmware_c import toolchain as tc
 from tinyflash.firmware_c.cformat import c_float
-from tinyflash.firmware_c.generate import generate, generate_int8_header
+from tinyflash.firmware_c.generate import (
+    EXTERNAL_NAMES,
+    FLOAT_EXTERNAL_NAMES,
+    generate,
+    generate_int8_header,
+    max_prefix_length,
+)
 
 C_DIR = Path(__file__).parent / "c"
 
@@ -125,3 +131,38 @@ def test_generator_imports_no_tensorflow():
         [sys.executable, "-P", "-c", code], capture_output=True, text=True, timeout=60, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_exported_functions_are_the_listed_ones(fw_run, tool, tmp_path):
+    """EXTERNAL_NAMES (what the prefix-length rule protects) is what the headers really export."""
+    tool("gcc")
+    nm = tool("nm")
+    generate(fw_run(), prefix="mnist", out_dir=tmp_path)
+    for header, p, names in (
+        ("mnist_model.h", "mnist", EXTERNAL_NAMES),
+        ("mnist_f32_model.h", "mnist_f32", FLOAT_EXTERNAL_NAMES),
+    ):
+        src = tmp_path / f"{p}_impl.c"
+        src.write_text(f'#define {p.upper()}_IMPLEMENTATION\n#include "{header}"\n')
+        obj = tmp_path / f"{p}.o"
+        subprocess.run(
+            ["gcc", "-std=c99", "-c", f"-I{tmp_path}", str(src), "-o", str(obj)], check=True
+        )
+        symbols = subprocess.run(
+            [nm, "-g", "--defined-only", str(obj)], capture_output=True, text=True, check=True
+        ).stdout
+        exported = {line.split()[-1] for line in symbols.splitlines() if line.strip()}
+        assert exported == {f"{p}_{n}" for n in names}
+
+
+def test_prefix_length_keeps_external_names_distinct_for_c99(fw_run, tool, tmp_path):
+    """21 characters is the longest prefix whose functions differ in their first 31 characters
+    (C99's guarantee for external names); the header still compiles; 22 is refused."""
+    longest = "a" * max_prefix_length()
+    assert len(longest) == 21 and max_prefix_length(FLOAT_EXTERNAL_NAMES) >= len(longest) + 4
+    paths = generate(fw_run(), prefix=longest, out_dir=tmp_path)
+    for path, names in zip(paths, (EXTERNAL_NAMES, FLOAT_EXTERNAL_NAMES), strict=True):
+        p = path.name.removesuffix("_model.h")
+        assert len({f"{p}_{n}"[:31] for n in names}) == len(names)
+    with pytest.raises(UserError, match="at most 21 characters.*found 22"):
+        generate(fw_run(), prefix=longest + "b", out_dir=tmp_path)
