@@ -27,7 +27,14 @@ from tinyflash.firmware_c.cformat import (
     c_identifier_ok,
     kernel_source,
 )
-from tinyflash.firmware_c.plan import FcLayer, LutLayer, Plan, SoftmaxLayer, plan_int8
+from tinyflash.firmware_c.plan import (
+    FcLayer,
+    LutLayer,
+    Plan,
+    SoftmaxLayer,
+    check_sizes,
+    plan_int8,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -467,6 +474,10 @@ def generate_float_header(
     p, P = prefix, prefix.upper()
     sha = hashlib.sha256(data).hexdigest()
     widest = max([n_in] + [layer[4] for layer in layers])
+    arena_bytes = 8 * ((2 * widest * 4 + 7) // 8)
+    check_sizes(
+        arena_bytes, {f"{x[1]} weights": x[2].weights.nbytes for x in layers if x[0] == "fc"}
+    )
     consts, defs, calls = 0, [], []
     src, macs = 0, 0
     for i, (kind, name, prm, k_in, k_out) in enumerate(layers):
@@ -534,7 +545,7 @@ extern "C" {{
 #define {P}_INPUT_SIZE {n_in}
 #define {P}_OUTPUT_SIZE {n_out}
 /* Bytes of activation memory: two float slots of {widest} values. */
-#define {P}_ARENA_SIZE {8 * ((2 * widest * 4 + 7) // 8)}
+#define {P}_ARENA_SIZE {arena_bytes}
 #define {P}_MACS {macs}
 
 {_status_block(P, p)}

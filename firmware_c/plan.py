@@ -24,10 +24,34 @@ from tinyflash.runtime.errors import UnsupportedOperatorError
 from tinyflash.runtime.ops import TFLITE_KERNELS
 from tinyflash.runtime.ops.elementwise import ALL_INT8
 
-__all__ = ["FcLayer", "LutLayer", "Plan", "SoftmaxLayer", "plan_int8"]
+__all__ = [
+    "MAX_OBJECT_BYTES",
+    "FcLayer",
+    "LutLayer",
+    "Plan",
+    "SoftmaxLayer",
+    "check_sizes",
+    "plan_int8",
+]
 
 ELEMENTWISE = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1")
 SUPPORTED = ("FULLY_CONNECTED", "SOFTMAX", *ELEMENTWISE, "RESHAPE")
+
+
+# The largest array (the arena, or one weight table) a generated header may declare: its size and
+# every offset into it must fit a 32-bit MCU's int32 / size_t. The int32-accumulator bound below
+# already keeps FULLY_CONNECTED inputs under 33,024 values, so only outlandish layers reach this.
+MAX_OBJECT_BYTES = 2**31 - 1
+
+
+def check_sizes(arena_bytes: int, arrays: dict[str, int]) -> None:
+    """Refuse a model whose arena or any constant array (name -> bytes) exceeds MAX_OBJECT_BYTES."""
+    for name, n in {"activation arena": arena_bytes, **arrays}.items():
+        if n > MAX_OBJECT_BYTES:
+            raise UnsupportedOperatorError(
+                f"{name}: needs {n} bytes; supported: at most {MAX_OBJECT_BYTES} bytes (2^31 - 1) "
+                "per array, so that sizes and offsets fit int32 / size_t on a 32-bit MCU"
+            )
 
 
 def _ceil(n: int, k: int) -> int:
@@ -194,6 +218,10 @@ def plan_int8(model) -> Plan:
         if dst >= 0:
             slot = dst
             slot_bytes[slot] = max(slot_bytes[slot], _ceil(n, 16))
+    check_sizes(
+        slot_bytes[0] + slot_bytes[1],
+        {f"{x.name} weights": x.weights.nbytes for x in layers if isinstance(x, FcLayer)},
+    )
     in_q, out_q = first_in.quant, last_out.quant
     return Plan(
         layers=tuple(layers),

@@ -85,6 +85,28 @@ def test_one_block_more_is_refused(tmp_path):
     assert proc.stderr.count("\n") == 1 and "int32" in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize("kind", ["int8", "float32"])
+def test_arrays_beyond_the_object_limit_are_refused(kind, monkeypatch):
+    """The arena and every weight array must stay within MAX_OBJECT_BYTES (2^31 - 1, offsets
+    fit int32 / size_t on a 32-bit MCU). No real file reaches it (the weights alone would be
+    2 GB), so the limit is lowered to the real model's own arena and weight sizes."""
+    import re
+
+    from tinyflash.firmware_c import plan
+    from tinyflash.firmware_c.generate import generate_float_header
+
+    path = fuzzlib.CORPUS / f"12-8_sigmoid.{kind}.tflite"
+    make = generate_int8_header if kind == "int8" else generate_float_header
+    text = make(path, prefix="mnist")
+    arena = int(re.search(r"#define MNIST_ARENA_SIZE (\d+)", text).group(1))
+    monkeypatch.setattr(plan, "MAX_OBJECT_BYTES", arena - 1)
+    with pytest.raises(rt.UnsupportedOperatorError, match=f"activation arena: needs {arena} bytes"):
+        make(path, prefix="mnist")
+    monkeypatch.setattr(plan, "MAX_OBJECT_BYTES", arena)  # the first layer's weights are larger
+    with pytest.raises(rt.UnsupportedOperatorError, match=r"l\d+ weights: needs \d+ bytes"):
+        make(path, prefix="mnist")
+
+
 @pytest.mark.parametrize(
     "prefix",
     ["mnïst", "mnist model", "mnist\n#define x", "mnist;", "$x", "while", "MNIST__", "a-b", "1"],
