@@ -3,10 +3,15 @@
 A file is written to a temporary name in the same folder, flushed and fsync'ed, then renamed
 over the final name, so a reader (or a crash) sees either the old complete file or the new
 complete file, never a partial one.
+
+The temporary name is `.FINAL.PID.RANDOM.tmp`. A process killed mid-write (SIGKILL, power cut)
+leaves its temporary file behind; the next write of the same final name removes those whose
+process is gone (never one a live writer on this machine still owns).
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -42,7 +47,10 @@ def write_with(path: str | os.PathLike[str], writer: Callable[[Path], object]) -
     final = Path(path)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        _remove_orphans(final)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent
+        )
     except OSError as exc:
         raise UserError(f"cannot write {final}: {exc.strerror or exc}") from None
     os.close(fd)
@@ -60,6 +68,33 @@ def write_with(path: str | os.PathLike[str], writer: Callable[[Path], object]) -
         tmp.unlink(missing_ok=True)
         raise
     return final
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, owned by someone else
+        return True
+    return True
+
+
+def _remove_orphans(final: Path) -> None:
+    """Delete `.FINAL.PID.*.tmp` files beside `final` left by processes that no longer run.
+    POSIX only (os.kill(pid, 0) probes there; on Windows it would terminate the process)."""
+    if os.name != "posix":
+        return
+    for tmp in final.parent.glob(f".{glob.escape(final.name)}.*.tmp"):
+        parts = tmp.name[len(final.name) + 2 :].split(".")  # PID, RANDOM, "tmp"
+        if len(parts) != 3 or not parts[0].isdigit():
+            continue  # not ours, or another final name's (".a.5.PID.X.tmp" is "a.5"'s)
+        pid = int(parts[0])
+        if pid != os.getpid() and not _process_alive(pid):
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:  # not ours to delete: it never blocks a write
+                pass
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

@@ -9,7 +9,7 @@ name has exactly the sha256 of the first export; a replaced one also has a new i
 - killed with SIGKILL half-way through writing model_int8.onnx's temporary file (a hook inside
   the process, so the moment is exact): the three files already replaced are complete, the
   fourth is the previous complete file, no manifest claims anything, the partial bytes sit only
-  under the hidden temporary name;
+  under the hidden temporary name, and the next write of that name removes it;
 - killed with SIGKILL by this test as soon as the first artifact's inode changes (a real
   external kill, timing as it comes): every file under a final name is complete;
 - two exports in two processes give byte-identical .tflite/.onnx files, two codegens
@@ -31,6 +31,7 @@ import pytest
 from tests_support import write_idx_folder
 
 import tinyflash.runtime as rt
+from tinyflash import atomic
 
 pytestmark = pytest.mark.slow
 
@@ -114,6 +115,9 @@ def test_sigkill_while_writing_an_artifact_keeps_the_previous_one(exported, tmp_
         len(partial) == 1
         and 0 < partial[0].stat().st_size < (run_a / "model_int8.onnx").stat().st_size
     )
+    # The next write of that name (the re-run) removes the dead process's temporary.
+    atomic.write_bytes(run_c / "model_int8.onnx", (run_a / "model_int8.onnx").read_bytes())
+    assert not list(run_c.glob(".*.tmp"))
 
 
 def test_external_sigkill_after_the_first_artifact_appears(exported, tmp_path):
