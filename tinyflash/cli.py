@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tinyflash import __version__
+from tinyflash import __version__, native_log
 from tinyflash.errors import UserError
 
 # name -> (module, one-line help). Explicit, in pipeline order.
@@ -44,18 +44,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="Keras MLP -> TFLite / ONNX / C99 for microcontrollers, with parity checks.",
     )
     parser.add_argument("--version", action="version", version=f"tinyflash {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show tracebacks of errors and TensorFlow's native log lines",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+        # SUPPRESS: `tinyflash --debug export` keeps the top-level flag instead of resetting it
+        p.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show tracebacks of errors and TensorFlow's native log lines",
+        )
         importlib.import_module(module).add_arguments(p)
         p.set_defaults(_module=module)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # TensorFlow's C++ logging (oneDNN banners, CPU feature notes) drowns the stage lines.
+    # TensorFlow's C++ logging (oneDNN banners, CPU feature notes) drowns the stage lines:
+    # the level hides most of it; native_log drops the lines TF 2.21 prints regardless.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -63,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(importlib.import_module(args._module).run(args) or 0)
+        with native_log.filtered(active=not args.debug):
+            return int(importlib.import_module(args._module).run(args) or 0)
     except UserError as exc:
         if args.debug:
             raise
