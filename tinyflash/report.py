@@ -130,11 +130,16 @@ def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], l
         [[k, c["promise"], ", ".join(c["members"]) or "-", c["verdict"]]
          for k, c in doc.get("contracts", {}).items()],
     ))  # fmt: skip
+    from tinyflash.report_runfolder import INT8_KINDS
+
+    # A float and an int8 executor have no agreement contract: their difference is quantization.
+    int8 = {e["name"] for e in ex if e["artifact"] in INT8_KINDS}
     out.append((
         "Parity matrix (every pair of executors that ran)",
         ["a", "b", "identical rows", "rows within tolerance", "max difference",
          "argmax agreement", "first mismatch"],
-        [[p["a"], p["b"], _fmt(p["exact"]), _fmt(p["agree"]),
+        [[p["a"], p["b"], _fmt(p["exact"]),
+          "n/a (float vs int8)" if (p["a"] in int8) != (p["b"] in int8) else _fmt(p["agree"]),
           f"{_fmt(p['max_diff'], 6)} {p['unit']}", _fmt(p["argmax"]),
           _fmt(p["first_mismatch"])] for p in doc.get("pairs", [])],
     ))  # fmt: skip

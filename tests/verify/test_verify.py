@@ -42,6 +42,19 @@ def test_verify_passes_on_a_real_run_folder(verified) -> None:
     assert "data:image/png;base64," in (run_folder / "report.html").read_text()
 
 
+def test_report_table_marks_float_vs_int8_pairs_not_compared(verified) -> None:
+    """keras vs tflm has no agreement contract (the difference is quantization): 'n/a', not a
+    red-looking 0.0000; tflm vs litert-int8-ref is measured."""
+    run_folder, _ = verified
+    rows = {
+        tuple(cell.strip() for cell in line.strip("|").split("|")[:2]): line
+        for line in (run_folder / "report.md").read_text().splitlines()
+        if line.startswith("| ")
+    }
+    assert "| n/a (float vs int8) |" in rows[("keras", "tflm")]
+    assert "n/a" not in rows[("tflm", "litert-int8-ref")]
+
+
 def test_tampered_artifact_is_refused_before_anything_runs(run_folder: Path, capsys) -> None:
     path = run_folder / "model_int8.tflite"
     data = bytearray(path.read_bytes())
