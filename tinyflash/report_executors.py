@@ -117,6 +117,15 @@ def _interpreter(rounding: str) -> tuple[RunFn, TraceFn]:
     return run, trace
 
 
+def _op_outputs(path: Path) -> list[tuple[int, str]]:
+    """(tensor index, name) of every operator output in execution order, from tinyflash's own
+    validated reader (the runtimes' public APIs do not list an operator's outputs)."""
+    from tinyflash.runtime.tflite import read_tflite
+
+    g = read_tflite(path.read_bytes())
+    return [(i, g.tensors[i].name) for op in g.operators for i in op.outputs]
+
+
 def _litert_trace(path: Path, x1: np.ndarray) -> dict[str, np.ndarray]:
     """Every tensor ai-edge-litert's reference kernels computed for one row, by tensor name."""
     from ai_edge_litert import interpreter as litert
@@ -129,25 +138,21 @@ def _litert_trace(path: Path, x1: np.ndarray) -> dict[str, np.ndarray]:
     it.allocate_tensors()
     it.set_tensor(it.get_input_details()[0]["index"], x1)
     it.invoke()
-    names = {d["index"]: d["name"] for d in it.get_tensor_details()}
-    outputs = [i for op in it._get_ops_details() for i in op["outputs"]]
-    return {names[i]: it.get_tensor(i).copy() for i in outputs}
+    return {name: it.get_tensor(i).copy() for i, name in _op_outputs(path)}
 
 
 def _tflm_trace(path: Path, x1: np.ndarray) -> dict[str, np.ndarray]:
     """Every tensor TFLM computed for one row (kPreserveAllTensors), by tensor name."""
-    from ai_edge_litert import interpreter as litert
     from tflite_micro import runtime as tflm
 
-    names_from = litert.Interpreter(model_path=str(path))  # only reads names and op order
-    names = {d["index"]: d["name"] for d in names_from.get_tensor_details()}
-    outputs = [i for op in names_from._get_ops_details() for i in op["outputs"]]
     it = tflm.Interpreter.from_bytes(
         path.read_bytes(), intrepreter_config=tflm.InterpreterConfig.kPreserveAllTensors
     )
     it.set_input(x1, 0)
     it.invoke()
-    return {names[i]: np.asarray(it.GetTensor(i, 0)["tensor_data"]).copy() for i in outputs}
+    return {
+        name: np.asarray(it.GetTensor(i, 0)["tensor_data"]).copy() for i, name in _op_outputs(path)
+    }
 
 
 def _c_driver(target: str | None) -> RunFn:
