@@ -183,7 +183,8 @@ def plan_int8(model) -> Plan:
     compute = [(op, p) for op, p in ops if op.op != "RESHAPE"]
     n = _features(first_in.shape)
     slot, slot_bytes = 0, [_ceil(n, 16), 0]
-    layers, macs = [], 0
+    layers: list[FcLayer | SoftmaxLayer | LutLayer] = []
+    macs = 0
     for k, (op, p) in enumerate(compute):
         if op.op not in SUPPORTED:
             raise UnsupportedOperatorError(
@@ -194,9 +195,10 @@ def plan_int8(model) -> Plan:
         name = f"l{k}"
         if op.op == "FULLY_CONNECTED":
             dst = -1 if last else 1 - slot
-            layer = _fc(name, p, n, slot, dst, last)
-            macs += layer.n_in * layer.n_out
-            n = layer.n_out
+            fc = _fc(name, p, n, slot, dst, last)
+            macs += fc.n_in * fc.n_out
+            n = fc.n_out
+            layer: FcLayer | SoftmaxLayer | LutLayer = fc
         elif op.op == "SOFTMAX":
             dst = -1 if last else slot
             layer = SoftmaxLayer(

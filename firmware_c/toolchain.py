@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def _check(proc: subprocess.CompletedProcess, cmd: list[str]) -> None:
 
 
 def compile_host(
-    sources: list[str | os.PathLike[str]],
+    sources: Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
     cc: str = "gcc",
     opt: str = "-O2",
@@ -125,7 +126,7 @@ def compile_host(
 
 
 def compile_arm(
-    sources: list[str | os.PathLike[str]],
+    sources: Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
     target: str,
     opt: str = "-O2",

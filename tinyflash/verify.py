@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def verify(
-    run_dir: str | Path,
+    run_dir: str | os.PathLike[str],
     *,
     require: tuple[str, ...] = (),
     only: tuple[str, ...] | None = None,
