@@ -56,3 +56,14 @@ def test_real_tensorflow_import_prints_nothing_through_the_filter():
     assert all(is_noise(line) for line in bare.stderr.splitlines() if line.strip()), bare.stderr
     quiet = _run("from tinyflash.native_log import filtered\nwith filtered():\n import tensorflow")
     assert (quiet.returncode, quiet.stderr) == (0, b"")
+
+
+def test_a_closed_stderr_is_not_an_internal_error(tmp_path):
+    """`tinyflash ... 2>&-`: nothing to filter; the user error still exits 2, not 1."""
+    missing = tmp_path / "missing.tflite"
+    proc = subprocess.run(
+        [sys.executable, "-P", "-m", "tinyflash", "predict", str(missing), "test:0"],
+        capture_output=False, stdout=subprocess.PIPE, stderr=None, env=ENV, timeout=300,
+        preexec_fn=lambda: os.close(2),
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout

@@ -67,11 +67,16 @@ def filtered(active: bool = True) -> Iterator[None]:
         yield
         return
     try:
+        real = os.dup(2)
+    except OSError:  # fd 2 closed (`2>&-`): nothing to filter
+        yield
+        return
+    try:
         python_on_fd2 = sys.stderr is not None and sys.stderr.fileno() == 2
     except (AttributeError, OSError, ValueError):  # pytest's capsys, a StringIO
         python_on_fd2 = False
-    sys.stderr.flush()
-    real = os.dup(2)
+    if sys.stderr is not None:
+        sys.stderr.flush()
     read_fd, write_fd = os.pipe()
     os.set_inheritable(read_fd, False)
     saved_stderr = sys.stderr
