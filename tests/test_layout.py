@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from tests_support import IN_CI
 
 ROOT = Path(__file__).resolve().parents[1]
 MAPPED = {
@@ -83,3 +84,45 @@ def test_wheel_holds_only_the_tinyflash_package(tmp_path):
     assert {t for t in tops if not t.endswith(".dist-info")} == {"tinyflash"}
     names = zipfile.ZipFile(wheel).namelist()
     assert "tinyflash/train/data.py" in names and "tinyflash/runtime/graph.py" in names
+
+
+def _pins() -> dict[str, str]:
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: expected name==version, found {line!r}"
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def test_constraints_pin_every_dependency_within_its_bounds():
+    """make installs constraints.txt: every requirement pyproject names is pinned there, to a
+    version its own bounds accept (so the pins and the lower bounds cannot drift apart)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        requirements += [r for r in extra if not r.startswith("tinyflash")]
+    pins = _pins()
+    for text in requirements:
+        req = Requirement(text)
+        pinned = pins.get(canonicalize_name(req.name))
+        assert pinned is not None, f"{req.name} is not pinned in constraints.txt"
+        assert req.specifier.contains(pinned, prereleases=True), (text, pinned)
+
+
+@pytest.mark.skipif(not IN_CI, reason="outside CI the venv may hold other versions on purpose")
+def test_ci_runs_with_the_pinned_versions():
+    from importlib.metadata import distributions
+
+    from packaging.utils import canonicalize_name
+
+    pins = _pins()
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in distributions()}
+    wrong = {n: (v, installed[n]) for n, v in pins.items() if n in installed and installed[n] != v}
+    assert not wrong, f"installed versions differ from constraints.txt (pinned, installed): {wrong}"
