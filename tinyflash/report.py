@@ -130,16 +130,15 @@ def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], l
         [[k, c["promise"], ", ".join(c["members"]) or "-", c["verdict"]]
          for k, c in doc.get("contracts", {}).items()],
     ))  # fmt: skip
-    from tinyflash.report_runfolder import INT8_KINDS
+    from tinyflash.report_runfolder import float_vs_int8, int8_executors
 
-    # A float and an int8 executor have no agreement contract: their difference is quantization.
-    int8 = {e["name"] for e in ex if e["artifact"] in INT8_KINDS}
+    int8 = int8_executors(ex)
     out.append((
         "Parity matrix (every pair of executors that ran)",
         ["a", "b", "identical rows", "rows within tolerance", "max difference",
          "argmax agreement", "first mismatch"],
         [[p["a"], p["b"], _fmt(p["exact"]),
-          "n/a (float vs int8)" if (p["a"] in int8) != (p["b"] in int8) else _fmt(p["agree"]),
+          "n/a (float vs int8)" if float_vs_int8(p["a"], p["b"], int8) else _fmt(p["agree"]),
           f"{_fmt(p['max_diff'], 6)} {p['unit']}", _fmt(p["argmax"]),
           _fmt(p["first_mismatch"])] for p in doc.get("pairs", [])],
     ))  # fmt: skip
@@ -187,9 +186,9 @@ def _figures(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, str, bytes]]
     names = [e["name"] for e in doc.get("executors", []) if e["status"] == "ran"]
     figs = []
     if len(names) >= 2:
-        from tinyflash.report_runfolder import INT8_KINDS
+        from tinyflash.report_runfolder import int8_executors
 
-        int8 = {e["name"] for e in doc["executors"] if e["artifact"] in INT8_KINDS}
+        int8 = int8_executors(doc["executors"])
         figs.append(("report/parity.png", "Parity matrix", parity_png(names, doc["pairs"], int8)))
     if names:
         figs.append(("report/latency.png", "Latency per executor", latency_png(doc["executors"])))

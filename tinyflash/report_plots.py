@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from tinyflash.report_runfolder import float_vs_int8
+
 __all__ = ["latency_png", "parity_png", "parity_rates"]
 
 _PNG_METADATA = {"Software": None}  # no matplotlib version or date: same data, same bytes
@@ -31,7 +33,7 @@ def parity_rates(
     rate = np.eye(len(names))
     for p in pairs:
         i, j = index[p["a"]], index[p["b"]]
-        mixed = (p["a"] in int8) != (p["b"] in int8)
+        mixed = float_vs_int8(p["a"], p["b"], int8)
         rate[i, j] = rate[j, i] = np.nan if mixed else p["agree"]
     return rate
 

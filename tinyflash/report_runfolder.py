@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,9 @@ __all__ = [
     "Tampered",
     "artifact_paths",
     "check_manifest",
+    "float_vs_int8",
     "hostile_rows",
+    "int8_executors",
     "load_manifest",
     "make_inputs",
     "register_artifacts",
@@ -36,6 +39,17 @@ MANIFEST = "manifest.json"
 ARTIFACT_KINDS = ("keras", "tflite_float", "tflite_int8", "onnx_float", "onnx_int8",
                   "header_float", "header_int8")  # fmt: skip
 INT8_KINDS = frozenset({"tflite_int8", "onnx_int8", "header_int8"})
+
+
+def int8_executors(executors: list[dict[str, Any]]) -> frozenset[str]:
+    """Names of the executors (verify.json entries) that run an int8 artifact."""
+    return frozenset(e["name"] for e in executors if e["artifact"] in INT8_KINDS)
+
+
+def float_vs_int8(a: str, b: str, int8: Collection[str]) -> bool:
+    """One executor float, the other int8: no agreement contract, the difference between them
+    is the quantization error (the report shows "n/a", not a rate)."""
+    return (a in int8) != (b in int8)
 
 
 class Tampered(Exception):
