@@ -102,12 +102,12 @@ def fuzz_random(
     slowest = 0.0
     seeds = _seeds(fmt)
     bounds = [cases * k // workers for k in range(workers + 1)]
-    # slot -> [process, next case expected, stop, time of last report]
-    slots = {
-        k: [_spawn(fmt, seed, bounds[k], bounds[k + 1]), bounds[k], bounds[k + 1], time.monotonic()]
-        for k in range(workers)
-        if bounds[k] < bounds[k + 1]
-    }
+
+    def slot(first: int, stop: int) -> list[Any]:
+        """A worker for cases first..stop-1: [process, next case expected, stop, last report]."""
+        return [_spawn(fmt, seed, first, stop), first, stop, time.monotonic()]
+
+    slots = {k: slot(bounds[k], bounds[k + 1]) for k in range(workers) if bounds[k] < bounds[k + 1]}
     start = time.perf_counter()
 
     def crash(index: int, kind: str, detail: str) -> None:
@@ -143,12 +143,7 @@ def fuzz_random(
             code = proc.wait()  # EOF: finished, or died on case `expected`
             if expected < stop:
                 crash(expected, f"crash:worker-died-{code}", f"exit status {code}")
-                slots[k] = [
-                    _spawn(fmt, seed, expected + 1, stop),
-                    expected + 1,
-                    stop,
-                    time.monotonic(),
-                ]
+                slots[k] = slot(expected + 1, stop)
             else:
                 del slots[k]
         for k, (proc, expected, stop, last) in list(slots.items()):
@@ -157,12 +152,7 @@ def fuzz_random(
                 proc.wait()
                 crash(expected, "crash:hang", f"no result for {hang} s")
                 if expected + 1 < stop:
-                    slots[k] = [
-                        _spawn(fmt, seed, expected + 1, stop),
-                        expected + 1,
-                        stop,
-                        time.monotonic(),
-                    ]
+                    slots[k] = slot(expected + 1, stop)
                 else:
                     del slots[k]
     return {
