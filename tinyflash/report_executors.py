@@ -227,7 +227,7 @@ EXECUTORS: tuple[Executor, ...] = (
     ),
     Executor(
         "tflm", "TFLite Micro (tflite-micro)", "tflite_int8", "tflm",
-        _EXPORT + ("tflite_micro", "ai_edge_litert"), _tflm, _tflm_trace,
+        _EXPORT + ("tflite_micro",), _tflm, _tflm_trace,
     ),
     Executor("py-int8-tflm", "Python interpreter int8 (tflm rounding)", "tflite_int8", "tflm",
              _RUNTIME, _py_tflm, _py_tflm_trace),
