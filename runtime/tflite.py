@@ -5,7 +5,8 @@ package with generated accessors: the runtime depends on numpy only, and generat
 no bounds checking, so a truncated or hostile file would surface as IndexError / struct.error or
 garbage. Here every offset, vector length, index, dtype, shape and quantization array is checked
 while the file is walked, and anything wrong raises `ModelFormatError` naming the tensor or
-operator. Schema: tensorflow/compiler/mlir/lite/schema/schema.fbs (field numbers below).
+operator. Schema: tensorflow/compiler/mlir/lite/schema/schema.fbs (field numbers below);
+operator names in tflite_schema.py, options decoded per table type in tflite_options.py.
 
 Scope: one subgraph; builtin operators only (custom ops raise UnsupportedOperatorError);
 dense tensors of float32/int8/uint8/int16/int32/int64; constant data inside the file.
@@ -21,26 +22,20 @@ import numpy as np
 from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
 from tinyflash.runtime.flatbuffer import Buffer, Table
 from tinyflash.runtime.graph import Graph, Operator, Quantization, Tensor
+from tinyflash.runtime.tflite_options import decode_options
+from tinyflash.runtime.tflite_schema import BUILTIN_OPERATORS
 
-__all__ = ["BUILTIN_OPERATORS", "read_tflite"]
+__all__ = ["BUILTIN_OPERATORS", "TENSOR_TYPES", "read_tflite", "supported_operators"]
 
 # schema.fbs enum TensorType -> numpy dtype name (the subset we execute).
 TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 7: "int16", 9: "int8"}
-# schema.fbs enum BuiltinOperator (the subset we know by name; others are reported by number).
-BUILTIN_OPERATORS = {
-    6: "DEQUANTIZE",
-    9: "FULLY_CONNECTED",
-    14: "LOGISTIC",
-    19: "RELU",
-    20: "RELU_N1_TO_1",
-    21: "RELU6",
-    22: "RESHAPE",
-    25: "SOFTMAX",
-    28: "TANH",
-    114: "QUANTIZE",
-}
-FUSED_ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
-_OPTIONS_FULLY_CONNECTED, _OPTIONS_SOFTMAX, _OPTIONS_RESHAPE = 8, 9, 17
+
+
+def supported_operators() -> list[str]:
+    """The builtin operators this runtime executes: the keys of the kernel registry."""
+    from tinyflash.runtime.ops import TFLITE_KERNELS
+
+    return sorted(TFLITE_KERNELS)
 
 
 def read_tflite(data: bytes) -> Graph:
@@ -83,13 +78,13 @@ def read_tflite(data: bytes) -> Graph:
     )
 
 
-def _opcode(t: Table) -> str | int:
-    """OperatorCode -> builtin name, or the numeric code if we do not know it."""
+def _opcode(t: Table) -> str:
+    """OperatorCode -> builtin name in words ("CONV_2D"), "CUSTOM:<name>" for custom ops."""
     deprecated = t.scalar(0, "i8", 0, "deprecated_builtin_code")
     code = max(t.scalar(3, "i32", 0, "builtin_code"), deprecated)
     if code == 32:  # CUSTOM
         return f"CUSTOM:{t.string(1, 'custom_code') or '?'}"
-    return BUILTIN_OPERATORS.get(code, code)
+    return BUILTIN_OPERATORS.get(code, f"unknown builtin operator code {code}")
 
 
 def _buffer(buf: Buffer, t: Table) -> bytes:
@@ -193,46 +188,18 @@ def _operator(t: Table, index: int, opcodes: list, tensors: tuple[Tensor, ...]) 
     op = opcodes[opcode_index]
     where = f"operator {index} ({op})"
     t.where = where
-    if not isinstance(op, str) or op.startswith("CUSTOM:"):
+    supported = supported_operators()
+    if op not in supported:
         raise UnsupportedOperatorError(
-            f"{where}: operator not supported; supported: {sorted(BUILTIN_OPERATORS.values())}"
+            f"{where}: operator {op} is not supported; supported: {supported}"
         )
     n = len(tensors)
     inputs = _indices(t.array(1, "inputs", "i32"), n, f"{where} inputs", allow_absent=True)
     outputs = _indices(t.array(2, "outputs", "i32"), n, f"{where} outputs", allow_absent=False)
     options_type = t.scalar(3, "u8", 0, "builtin_options_type")
     options_table = t.table(4, "builtin_options")
-    options = _options(op, options_type, options_table, where)
+    options = decode_options(op, options_type, options_table, where)
     return Operator(op=op, inputs=inputs, outputs=outputs, options=options, name=where)
-
-
-def _options(op: str, options_type: int, table: Table | None, where: str) -> dict:
-    def expect(kind: int) -> Table | None:
-        if table is not None and options_type != kind:
-            raise ModelFormatError(f"{where}: builtin_options type {options_type}, expected {kind}")
-        return table
-
-    if op == "FULLY_CONNECTED":
-        t = expect(_OPTIONS_FULLY_CONNECTED)
-        act = 0 if t is None else t.scalar(0, "i8", 0, "fused_activation_function")
-        if act not in FUSED_ACTIVATIONS:
-            raise UnsupportedOperatorError(
-                f"{where}: fused activation {act} not supported; supported: "
-                f"{list(FUSED_ACTIVATIONS.values())}"
-            )
-        weights_format = 0 if t is None else t.scalar(1, "i8", 0, "weights_format")
-        if weights_format != 0:
-            raise UnsupportedOperatorError(f"{where}: only the DEFAULT weights format is supported")
-        keep = False if t is None else bool(t.scalar(2, "u8", 0, "keep_num_dims"))
-        return {"fused_activation": FUSED_ACTIVATIONS[act], "keep_num_dims": keep}
-    if op == "SOFTMAX":
-        t = expect(_OPTIONS_SOFTMAX)
-        return {"beta": 0.0 if t is None else float(t.scalar(0, "f32", 0.0, "beta"))}
-    if op == "RESHAPE":
-        t = expect(_OPTIONS_RESHAPE)
-        new_shape = None if t is None else t.array(0, "new_shape", "i32")
-        return {"new_shape": None if new_shape is None else tuple(int(d) for d in new_shape)}
-    return {}
 
 
 def _check_dataflow(tensors, operators, inputs, outputs) -> None:

@@ -138,12 +138,50 @@ def test_unknown_operator_lists_supported_ones():
     with pytest.raises(rt.UnsupportedOperatorError, match="FULLY_CONNECTED"):
         rt.load(_edit(_small_model(), to_custom))
 
-    def to_conv(m):
-        m.operatorCodes[1].builtinCode = 3  # CONV_2D
-        m.operatorCodes[1].deprecatedBuiltinCode = 3
+    def to_gelu(m):
+        m.operatorCodes[1].builtinCode = 150  # GELU
+        m.operatorCodes[1].deprecatedBuiltinCode = 127
 
-    with pytest.raises(rt.UnsupportedOperatorError, match="SOFTMAX"):
-        rt.load(_edit(_small_model(), to_conv))
+    with pytest.raises(
+        rt.UnsupportedOperatorError, match="operator GELU is not supported.*SOFTMAX"
+    ):
+        rt.load(_edit(_small_model(), to_gelu))
+
+    def to_unknown(m):
+        m.operatorCodes[1].builtinCode = 4000
+        m.operatorCodes[1].deprecatedBuiltinCode = 127
+
+    with pytest.raises(rt.UnsupportedOperatorError, match="unknown builtin operator code 4000"):
+        rt.load(_edit(_small_model(), to_unknown))
+
+
+def test_every_builtin_operator_has_a_name():
+    from ai_edge_litert import schema_py_generated as schema
+
+    from tinyflash.runtime.tflite_schema import BUILTIN_OPERATORS, BUILTIN_OPTIONS
+
+    ops = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    assert {k: BUILTIN_OPERATORS[k] for k in ops} == ops and max(BUILTIN_OPERATORS) >= 150
+    opts = {v: k for k, v in vars(schema.BuiltinOptions).items() if not k.startswith("_")}
+    assert {k: BUILTIN_OPTIONS[k] for k in opts} == opts
+
+
+def test_supported_operators_come_from_the_kernel_registry():
+    from tinyflash.runtime.ops import TFLITE_KERNELS
+    from tinyflash.runtime.tflite import supported_operators
+    from tinyflash.runtime.tflite_options import OPTIONS
+
+    assert supported_operators() == sorted(TFLITE_KERNELS)
+    assert set(OPTIONS) == set(TFLITE_KERNELS)  # every kernel has its options decoder
+
+
+def test_options_of_another_type_are_an_error():
+    def wrong_options(m):
+        m.subgraphs[0].operators[0].builtinOptionsType = schema.BuiltinOptions.Conv2DOptions
+        m.subgraphs[0].operators[0].builtinOptions = schema.Conv2DOptionsT()
+
+    with pytest.raises(rt.ModelFormatError, match="Conv2DOptions, expected FullyConnectedOptions"):
+        rt.load(_edit(_small_model(), wrong_options))
 
 
 def test_not_a_tflite_file():
