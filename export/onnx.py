@@ -9,7 +9,8 @@ int8: tf2onnx's TFLite path (from_tflite) on model_int8.tflite. It writes the qu
 in QDQ form ("quantize-dequantize"), which carries the TFLite scales and zero points unchanged:
 
     input (N, F) int8 -> DequantizeLinear(input scale, zp)
-    weights (in, units) int8 initializer -> DequantizeLinear(per-channel scales, zp 0, axis 1)
+    weights (in, units) int8 initializer -> DequantizeLinear(per-channel scales, zp 0, axis 1),
+        then stored as uint8 w + 128 with zp 128 (same values; see _weights_as_uint8)
     bias (units,) int32 initializer -> DequantizeLinear(scale in*w[c], zp 0, axis 0)
     MatMul -> Add -> [Relu] -> QuantizeLinear(activation scale, zp) -> DequantizeLinear ...
     Sigmoid / Tanh / Softmax between DequantizeLinear and QuantizeLinear with the TFLite
@@ -164,4 +165,55 @@ def convert_int8(tflite_int8: bytes) -> bytes:
             warnings.simplefilter("ignore", UserWarning)
             proto, _ = tf2onnx.convert.from_tflite(str(path), opset=OPSET)
     _rename_io(proto, "input", "output")
+    _weights_as_uint8(proto)
     return _finish(proto, INT8_OPS, "int8 ONNX")
+
+
+def _weights_as_uint8(proto: Any) -> None:
+    """Store every constant int8 weight w (ndim >= 2) feeding a DequantizeLinear as the uint8
+    w + 128 with zero point zp + 128: the same real values, bit for bit, after dequantization.
+
+    Why: onnxruntime fuses DequantizeLinear -> MatMul -> QuantizeLinear into an integer GEMM
+    whose kernel depends on the CPU. With int8 weights and int8 activations it runs MLAS's u8s8
+    kernel; on x86-64 without AVX-512 VNNI (AVX2 laptops, AMD EPYC before Zen 4) that kernel
+    adds pairs of u8 x s8 products in int16 with saturation (vpmaddubsw), so a row with large
+    inputs and weights comes out wrong: measured on MNIST 784-32-10 models with AVX2 (QEMU's
+    Haswell CPU), up to 109 LSB off on 38% of the test rows, where AVX-512 VNNI is exact. With
+    uint8 weights onnxruntime takes its u8u8 path, which does not saturate: measured, the fused
+    graph then equals the unfused one (float dequantize -> MatMul -> quantize) on AVX2 and on
+    AVX-512 VNNI alike, and tests/export/test_pipeline.py asserts that equality on every CPU
+    everywhere (export/README.md, 'int8 ONNX on every CPU').
+    """
+    import numpy as np
+    from onnx import numpy_helper
+
+    graph = proto.graph
+    inits = {t.name: t for t in graph.initializer}
+    converted: set[str] = set()
+    for node in graph.node:
+        if node.op_type != "DequantizeLinear" or len(node.input) < 3:
+            continue
+        w_t, zp_t = inits.get(node.input[0]), inits.get(node.input[2])
+        if w_t is None or zp_t is None:
+            continue
+        zp = numpy_helper.to_array(zp_t)
+        if node.input[0] not in converted:
+            w = numpy_helper.to_array(w_t)
+            if w.dtype != np.int8 or w.ndim < 2 or zp.dtype != np.int8:
+                continue
+            w_t.CopyFrom(
+                numpy_helper.from_array((w.astype(np.int16) + 128).astype(np.uint8), w_t.name)
+            )
+            converted.add(node.input[0])
+        # A zero point of its own: tf2onnx may share one initializer between several nodes.
+        zp_u8 = numpy_helper.from_array(
+            (zp.astype(np.int16) + 128).astype(np.uint8), f"{node.input[0]}_zero_point_u8"
+        )
+        if zp_u8.name not in inits:
+            graph.initializer.append(zp_u8)
+            inits[zp_u8.name] = zp_u8
+        node.input[2] = zp_u8.name
+    used = {name for node in graph.node for name in node.input}
+    kept = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
