@@ -60,20 +60,19 @@ def require_path(path: str | Path, what: str) -> Path:
     return p
 
 
-def _cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return set(line.split(":", 1)[1].split())
-    return set()
+def cpu_features() -> dict[str, bool]:
+    """The CPU's features as the processor itself reports them (numpy's CPUID probe), e.g.
+    {"AVX2": True, "AVX512F": False, "FMA3": True, ...}. Not /proc/cpuinfo: under QEMU user-mode
+    emulation (make test-cpus) that file shows the host's flags, while CPUID, which onnxruntime's
+    MLAS reads to pick its kernels, shows the emulated CPU's."""
+    from numpy._core import _multiarray_umath
+
+    return dict(_multiarray_umath.__cpu_features__)
 
 
 # onnxruntime picks its MLAS float kernels by CPU: the runtime reproduces the x86-64 AVX-512F /
 # FMA3 ones bit for bit (runtime/ops/onnx_math.py). Elsewhere (ARM, SSE2/AVX2-only x86) another
 # MLAS kernel runs and the last float bit may differ, so exact-ONNX tests fall back to a bound.
-MLAS_AVX512 = (
-    platform.machine().lower() in ("x86_64", "amd64") and {"avx512f", "fma"} <= _cpu_flags()
+MLAS_AVX512 = platform.machine().lower() in ("x86_64", "amd64") and all(
+    cpu_features().get(name, False) for name in ("AVX512F", "FMA3")
 )

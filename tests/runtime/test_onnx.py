@@ -42,9 +42,11 @@ def test_float_onnx_matches_onnxruntime(onnx_models, x_test_pixels, hidden, acti
 def test_int8_onnx_matches_onnxruntime(
     onnx_models, tflite_models, x_test_pixels, hidden, activation
 ):
-    """Equal to onnxruntime with graph optimizations off, every byte: on the 10,000 test images,
-    10,000 random int8 rows and the extreme rows (the MatMul reproduces MLAS's float32 summation
-    order, Sigmoid / Tanh / Softmax its approximations: runtime/ops/onnx_math.py)."""
+    """Equal to onnxruntime with graph optimizations off, every byte, where onnxruntime runs the
+    MLAS kernels the runtime reproduces (x86-64 AVX-512F): on the 10,000 test images, 10,000
+    random int8 rows and the extreme rows (the MatMul reproduces MLAS's float32 summation
+    order, Sigmoid / Tanh / Softmax its approximations: runtime/ops/onnx_math.py). On other
+    CPUs within 1 LSB on at most 1 element in 10,000."""
     path = onnx_models(hidden, activation)["int8"]
     model = rt.load(path)
     assert model.input.dtype == "int8" and model.input.scale is not None
@@ -52,12 +54,13 @@ def test_int8_onnx_matches_onnxruntime(
     noise = np.random.default_rng(9).integers(-128, 128, (10_000, 784), dtype=np.int8)
     extremes = np.array([[-128] * 784, [127] * 784, [-128, 127] * 392, [127, -128] * 392], np.int8)
     got = model(x)
-    np.testing.assert_array_equal(got, run_onnxruntime(path, x, optimize=False))
-    for rows in (noise, extremes):
+    for rows in (x, noise, extremes):
         ref = run_onnxruntime(path, rows, optimize=False)
         if MLAS_AVX512:
             np.testing.assert_array_equal(model(rows), ref)
-        else:  # another MLAS exp / logistic kernel: a rounding boundary may move by one bit
+        else:  # another MLAS exp / logistic kernel (AVX2, NEON): a rounding boundary may move
+            # by one bit, so one element may be 1 LSB off (measured under QEMU's Haswell CPU:
+            # README.md, 'CPUs tried').
             diff = np.abs(model(rows).astype(int) - ref)
             assert diff.max() <= 1 and np.mean(diff != 0) <= 1e-4, (diff.max(), np.sum(diff != 0))
     tfl = rt.load(tflite_models(hidden, activation)["int8"])(x)
