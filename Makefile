@@ -2,6 +2,7 @@
 #   make run    set up, then train -> export -> codegen -> verify with the default preset
 #   make test   set up, then the test suite
 #   make bench  every benchmark -> bench/RESULTS.md;  make fuzz  the long loader fuzz run
+#   make test-cpus  the CPU-sensitive tests as other CPUs run them (QEMU Haswell, numpy SSE4.2)
 # Both work offline except for the package registries (PyPI, Debian).
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python -P
 STAMP := $(VENV)/.tinyflash-installed
 
-.PHONY: run test setup bench fuzz constraints clean
+.PHONY: run test test-cpus setup bench fuzz constraints clean
 
 setup: $(STAMP)
 
@@ -34,6 +35,10 @@ run: $(STAMP)
 # pytest exits 5 when it collects nothing: that is a failure of the suite, not a pass.
 test: $(STAMP)
 	PYTHONSAFEPATH=1 $(BIN)/pytest $(ARGS)
+
+# The tests whose results depend on the CPU's float kernels, under other CPUs (slow: not CI).
+test-cpus: $(STAMP)
+	VENV=$(VENV) bash .ci/test-cpus
 
 bench: $(STAMP)
 	$(PY) bench/run.py
