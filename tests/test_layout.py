@@ -18,6 +18,7 @@ MAPPED = {
     "export": "tinyflash.export",
     "runtime": "tinyflash.runtime",
     "firmware_c": "tinyflash.firmware_c",
+    "learn": "tinyflash.learn",
 }
 
 
@@ -41,8 +42,8 @@ def test_every_python_folder_is_listed_in_pyproject():
 
 def test_stage_folders_are_not_top_level_modules(tmp_path):
     result = _python(
-        "import importlib.util as u; print([m for m in ('train','export','runtime','firmware_c')"
-        " if u.find_spec(m)])",
+        "import importlib.util as u; print([m for m in"
+        " ('train','export','runtime','firmware_c','learn') if u.find_spec(m)])",
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
