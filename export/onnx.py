@@ -40,12 +40,15 @@ from pathlib import Path
 from typing import Any
 
 from tinyflash.errors import UserError
-from tinyflash.export.keras_model import check_supported
+from tinyflash.export.keras_model import check_supported, input_shape
 
 __all__ = ["OPSET", "FLOAT_OPS", "INT8_OPS", "convert_float32", "convert_int8", "onnx_ops"]
 
 OPSET = 17
-FLOAT_OPS = frozenset({"MatMul", "Add", "Relu", "Sigmoid", "Tanh", "Softmax"})
+DENSE_OPS = frozenset({"MatMul", "Add", "Relu", "Sigmoid", "Tanh", "Softmax"})
+CNN_OPS = frozenset({"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Clip",
+                     "Mul", "Reshape", "Squeeze", "Transpose", "Pad", "Flatten"})  # fmt: skip
+FLOAT_OPS = DENSE_OPS | CNN_OPS
 INT8_OPS = FLOAT_OPS | {"QuantizeLinear", "DequantizeLinear"}
 
 
@@ -142,8 +145,7 @@ def convert_float32(model: Any) -> bytes:
     import tf2onnx
 
     check_supported(model)
-    features = int(model.inputs[0].shape[1])
-    spec = (tf.TensorSpec((None, features), tf.float32, name="input"),)
+    spec = (tf.TensorSpec((None, *input_shape(model)), tf.float32, name="input"),)
 
     @tf.function(input_signature=spec)
     def forward(x: Any) -> dict[str, Any]:
@@ -175,7 +177,7 @@ def _weights_as_uint8(proto: Any) -> None:
 
     Why: onnxruntime fuses DequantizeLinear -> MatMul -> QuantizeLinear into an integer GEMM
     whose kernel depends on the CPU. With int8 weights and int8 activations it runs MLAS's u8s8
-    kernel; on x86-64 without AVX-512 VNNI (AVX2 laptops, AMD EPYC before Zen 4) that kernel
+    kernel; on x86-64 without VNNI instructions (AVX2-only laptops and servers) that kernel
     adds pairs of u8 x s8 products in int16 with saturation (vpmaddubsw), so a row with large
     inputs and weights comes out wrong: measured on MNIST 784-32-10 models with AVX2 (QEMU's
     Haswell CPU), up to 109 LSB off on 38% of the test rows, where AVX-512 VNNI is exact. With

@@ -9,8 +9,9 @@ succeeded (a stale manifest.json is removed before the artifacts are replaced, a
 again last), each through tinyflash.atomic. A manifest therefore always describes the files
 beside it.
 
-Evaluation: the full test set (10,000 MNIST images), x = pixels / 255 as float32 (N, 784); int8
-artifacts get x quantized with the int8 input tensor's scale/zero point (TFLite rounding).
+Evaluation: the full test set (10,000 MNIST images), x = pixels / 255 as float32 in the model's
+input shape, (N, 784) for a dense model, (N, H, W, C) for a CNN; int8 artifacts get x quantized
+with the int8 input tensor's scale/zero point (TFLite rounding).
 Executors per artifact:
     tflite_float, tflite_int8: litert_reference (BUILTIN_REF), litert_default, tflm
     onnx_float, onnx_int8:     onnxruntime (graph optimizations on)
@@ -92,6 +93,14 @@ def _int8_parity(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     }
 
 
+def _preprocessing(images: np.ndarray, shape: tuple[int, ...]) -> str:
+    """How the test images became the model input, in words (recorded in the manifest)."""
+    scaled = "float32 pixels / 255" if images.dtype == np.uint8 else "float32 images as given"
+    if len(shape) == 1:
+        return f"{scaled}, flattened to (N, {shape[0]})"
+    return f"{scaled}, shaped (N, {', '.join(map(str, shape))})"
+
+
 def _read_config(run_dir: Path) -> dict[str, Any] | None:
     path = run_dir / "config.toml"
     if not path.is_file():
@@ -136,8 +145,9 @@ def export_run(
 
         data_path = None if data is None else str(data)
         data = load_mnist(data_path)
-    x_test, labels = preprocess(data.x_test), np.asarray(data.y_test)  # (N, 784) float32
-    x_cal = preprocess(calibration_images(data.x_train, calibration))
+    shape = keras_model.input_shape(model)  # (784,) or (H, W, C)
+    x_test, labels = preprocess(data.x_test, shape), np.asarray(data.y_test)  # (N, *shape)
+    x_cal = preprocess(calibration_images(data.x_train, calibration), shape)
 
     blobs: dict[str, bytes] = {}
     blobs["tflite_float"] = _timed(
@@ -164,7 +174,7 @@ def export_run(
     }
     in_q = records["tflite_int8"]["input"]["quantization"]
     out_q = records["tflite_int8"]["output"]["quantization"]
-    x_q = quantize(x_test, in_q["scale"][0], in_q["zero_point"][0], "int8")  # (N, 784) int8
+    x_q = quantize(x_test, in_q["scale"][0], in_q["zero_point"][0], "int8")  # (N, *shape) int8
 
     keras_out = _timed(
         timings, "eval/keras", lambda: model.predict(x_test, batch_size=1000, verbose=0)
@@ -222,7 +232,8 @@ def export_run(
         "export": {
             "calibration": {"images": calibration, "seed": CALIBRATION_SEED, "from": "x_train"},
             "onnx_opset": onnx_export.OPSET,
-            "input_preprocessing": "float32 pixels / 255, flattened to (N, 784)",
+            "input_preprocessing": _preprocessing(data.x_test, shape),
+            "input_shape": list(shape),
         },
         "data": {"source": data.source, "test_images": int(len(labels))},
         "data_path": data_path,

@@ -4,11 +4,12 @@ Three executors, one contract:
 
     run_<runtime>(model, x) -> y
         model: a path to the .tflite / .onnx file, or its bytes.
-        x: (N, in_features) in the model's native input dtype: int8 for full-integer models
-           (already quantized with the input tensor's scale / zero point), float32 otherwise.
+        x: (N, *input shape) in the model's native input dtype, e.g. (N, 784) for a dense
+           model, (N, 28, 28, 1) for a CNN: int8 for full-integer models (already quantized
+           with the input tensor's scale / zero point), float32 otherwise.
         y: (N, out_features) in the model's native output dtype (int8 or float32), a fresh array.
 
-A wrong rank, feature count or dtype raises `ExecutorInputError` naming what was expected and
+A wrong rank, shape or dtype raises `ExecutorInputError` naming what was expected and
 what was found; the runtimes themselves are never handed an input they would reinterpret.
 
 Integer semantics. The int8 TFLite world has two requantization rules that disagree by a few
@@ -50,7 +51,7 @@ ModelSource = str | os.PathLike[str] | bytes
 
 
 class ExecutorInputError(UserError, ValueError):
-    """The input array does not fit the model: wrong rank, feature count or dtype."""
+    """The input array does not fit the model: wrong rank, shape or dtype."""
 
 
 def _model_bytes(model: ModelSource) -> bytes:
@@ -62,13 +63,16 @@ def _model_bytes(model: ModelSource) -> bytes:
     return path.read_bytes()
 
 
-def _check_input(x: np.ndarray, features: int, dtype: np.dtype, runtime: str) -> np.ndarray:
-    """Validate x against the model input (N, features) of `dtype`; return it C-contiguous."""
+def _check_input(
+    x: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, runtime: str
+) -> np.ndarray:
+    """Validate x against the model input (N, *shape) of `dtype`; return it C-contiguous."""
     if not isinstance(x, np.ndarray):
         raise ExecutorInputError(f"{runtime}: expected a numpy array, found {type(x).__name__}")
-    if x.ndim != 2 or x.shape[1] != features:
+    if x.shape[1:] != shape or x.ndim == 0:
         raise ExecutorInputError(
-            f"{runtime}: expected input of shape (N, {features}), found {tuple(x.shape)}"
+            f"{runtime}: expected input of shape (N, {', '.join(map(str, shape))}), "
+            f"found {tuple(x.shape)}"
         )
     if x.dtype != dtype:
         raise ExecutorInputError(
@@ -87,7 +91,7 @@ def run_litert(
 
     kernels: "reference" = OpResolverType.BUILTIN_REF (the "litert" integer semantics);
              "default" = the interpreter's default optimized kernels.
-    x: (N, in_features) native input dtype. Returns (N, out_features) native output dtype.
+    x: (N, *input shape) native input dtype. Returns (N, out_features) native output dtype.
     """
     from ai_edge_litert import interpreter as litert
 
@@ -104,7 +108,8 @@ def run_litert(
     )
     (inp,) = interpreter.get_input_details()
     (out,) = interpreter.get_output_details()
-    x = _check_input(x, int(inp["shape"][-1]), np.dtype(inp["dtype"]), "litert")
+    shape = tuple(int(d) for d in inp["shape"][1:])
+    x = _check_input(x, shape, np.dtype(inp["dtype"]), "litert")
     if x.shape[0] == 0:
         return np.empty((0, int(out["shape"][-1])), dtype=out["dtype"])
     interpreter.resize_tensor_input(inp["index"], list(x.shape))
@@ -118,7 +123,7 @@ TFLM_ROWS_PER_THREAD = 1000  # below this, a second interpreter costs more than 
 
 
 def _tflm_rows(interpreter: Any, rows: np.ndarray, y: np.ndarray) -> None:
-    """Fill y[i] with the model's output for rows[i] (1, features), one invoke each."""
+    """Fill y[i] with the model's output for rows[i] (1, *input shape), one invoke each."""
     set_input, invoke, get_output = (interpreter.set_input, interpreter.invoke,
                                      interpreter.get_output)  # fmt: skip
     for i in range(len(rows)):
@@ -134,7 +139,7 @@ def run_tflm(model: ModelSource, x: np.ndarray, threads: int | None = None) -> n
     releases the GIL, so the rows are split over `threads` interpreters (default: the usable
     cores, at most one per TFLM_ROWS_PER_THREAD rows); rows are independent, so the result
     does not depend on the split.
-    x: (N, in_features) native input dtype. Returns (N, out_features) native output dtype.
+    x: (N, *input shape) native input dtype. Returns (N, out_features) native output dtype.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -145,11 +150,11 @@ def run_tflm(model: ModelSource, x: np.ndarray, threads: int | None = None) -> n
     inp = interpreter.get_input_details(0)
     out = interpreter.get_output_details(0)
     in_shape = tuple(int(d) for d in inp["shape"])
-    if len(in_shape) != 2 or in_shape[0] != 1:
-        raise UserError(f"tflm: expected a model input of shape (1, features), found {in_shape}")
-    x = _check_input(x, in_shape[1], np.dtype(inp["dtype"]), "tflm")
+    if len(in_shape) < 2 or in_shape[0] != 1:
+        raise UserError(f"tflm: expected a model input of shape (1, ...), found {in_shape}")
+    x = _check_input(x, in_shape[1:], np.dtype(inp["dtype"]), "tflm")
     y = np.empty((x.shape[0], int(out["shape"][-1])), dtype=out["dtype"])
-    rows = x[:, None, :]  # (N, 1, features): each row already has the model's input shape
+    rows = x[:, None]  # (N, 1, *shape): each row already has the model's input shape
     if threads is None:
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     threads = max(1, min(threads, len(rows) // TFLM_ROWS_PER_THREAD))
@@ -172,7 +177,7 @@ def run_onnxruntime(model: ModelSource, x: np.ndarray, optimize: bool = True) ->
     """Run an .onnx model in onnxruntime (CPU, one thread), the whole batch in one call.
 
     optimize: False sets GraphOptimizationLevel.ORT_DISABLE_ALL (the graph exactly as stored).
-    x: (N, in_features) native input dtype. Returns (N, out_features) native output dtype.
+    x: (N, *input shape) native input dtype. Returns (N, out_features) native output dtype.
     """
     import onnxruntime as ort
 
@@ -189,9 +194,9 @@ def run_onnxruntime(model: ModelSource, x: np.ndarray, optimize: bool = True) ->
     dtypes = {"tensor(float)": np.float32, "tensor(int8)": np.int8, "tensor(uint8)": np.uint8}
     if inp.type not in dtypes:
         raise UserError(f"onnxruntime: unsupported input type {inp.type}, supported {list(dtypes)}")
-    features = inp.shape[-1]
-    if not isinstance(features, int):
-        raise UserError(f"onnxruntime: expected a static feature dimension, found {inp.shape}")
-    x = _check_input(x, features, np.dtype(dtypes[inp.type]), "onnxruntime")
+    shape = tuple(inp.shape[1:])
+    if not shape or not all(isinstance(d, int) for d in shape):
+        raise UserError(f"onnxruntime: expected static sizes after the batch, found {inp.shape}")
+    x = _check_input(x, shape, np.dtype(dtypes[inp.type]), "onnxruntime")
     (y,) = session.run(None, {inp.name: x})
     return np.asarray(y)

@@ -41,11 +41,14 @@ from typing import Any
 import numpy as np
 
 from tinyflash.errors import UserError
-from tinyflash.export.keras_model import check_supported
+from tinyflash.export.keras_model import check_supported, input_shape
 
 __all__ = ["SUPPORTED_OPS", "convert_float32", "convert_int8", "tflite_ops"]
 
-SUPPORTED_OPS = frozenset({"FULLY_CONNECTED", "LOGISTIC", "TANH", "SOFTMAX"})
+DENSE_OPS = frozenset({"FULLY_CONNECTED", "LOGISTIC", "TANH", "SOFTMAX"})
+CNN_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D", "MEAN",
+                     "ADD", "MUL", "RESHAPE", "RELU", "RELU6", "PAD"})  # fmt: skip
+SUPPORTED_OPS = DENSE_OPS | CNN_OPS
 
 
 def _converter(model: Any, saved_model_dir: str) -> Any:
@@ -53,13 +56,12 @@ def _converter(model: Any, saved_model_dir: str) -> Any:
     import keras
     import tensorflow as tf
 
-    features = int(model.inputs[0].shape[1])
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(
         "serve",
         functools.partial(model.__call__, training=False),
-        [tf.TensorSpec((None, features), tf.float32, name="input")],
+        [tf.TensorSpec((None, *input_shape(model)), tf.float32, name="input")],
     )
     archive.write_out(saved_model_dir, verbose=False)
     return tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
@@ -77,7 +79,8 @@ def _check_ops(data: bytes, what: str) -> bytes:
 
 
 def convert_float32(model: Any) -> bytes:
-    """Keras model -> float32 .tflite bytes (input (1, F) float32, output (1, classes))."""
+    """Keras model -> float32 .tflite bytes: input (1, F) or (1, H, W, C) float32, output
+    (1, classes)."""
     check_supported(model)
     with tempfile.TemporaryDirectory(prefix="tinyflash-export-") as tmp:
         data = bytes(_converter(model, tmp).convert())
@@ -87,17 +90,19 @@ def convert_float32(model: Any) -> bytes:
 def convert_int8(model: Any, calibration: np.ndarray) -> bytes:
     """Keras model -> full-integer int8 .tflite bytes with int8 input and output.
 
-    calibration: (N, F) float32, the model's float inputs (pixels / 255), N >= 1; fed one row
-    at a time as the representative data set, in the given order.
+    calibration: (N, *input shape) float32, e.g. (N, 784) or (N, 28, 28, 1), the model's float
+    inputs (pixels / 255), N >= 1; fed one row at a time as the representative data set, in the
+    given order.
     """
     import tensorflow as tf
 
     check_supported(model)
-    features = int(model.inputs[0].shape[1])
+    shape = input_shape(model)
     calibration = np.asarray(calibration)
-    if calibration.ndim != 2 or calibration.shape[1] != features or len(calibration) == 0:
+    if calibration.shape[1:] != shape or len(calibration) == 0:
         raise UserError(
-            f"calibration: expected (N >= 1, {features}) float inputs, found {calibration.shape}"
+            f"calibration: expected (N >= 1, {', '.join(map(str, shape))}) float inputs, "
+            f"found {calibration.shape}"
         )
     calibration = np.ascontiguousarray(calibration, dtype=np.float32)
 

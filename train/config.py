@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tinyflash.errors import ConfigError
+from tinyflash.train.layers import LayerSpec, check_layers, parse_layer
 
 __all__ = ["TrainConfig", "PRESETS", "preset", "from_toml", "resolve", "to_toml"]
 
@@ -29,6 +30,7 @@ class TrainConfig:
 
     preset: str = "default"
     hidden: tuple[int, ...] = (128,)  # Dense units per hidden layer; the output layer is softmax
+    layers: tuple[LayerSpec, ...] = ()  # image layers before the dense head (train/layers.py)
     activation: str = "relu"  # hidden-layer activation: relu | sigmoid | tanh | linear
     optimizer: str = "adam"  # sgd | adam | rmsprop | adagrad | adadelta
     learning_rate: float = 1e-3
@@ -51,10 +53,15 @@ def _check(c: TrainConfig) -> None:
     def bad(name: str, found: object, expected: str) -> ConfigError:
         return ConfigError(f"config '{name}': expected {expected}, found {found!r}")
 
-    if not c.hidden or any(
+    if (not c.hidden and not c.layers) or any(
         not isinstance(u, int) or isinstance(u, bool) or u < 1 for u in c.hidden
     ):
-        raise bad("hidden", list(c.hidden), "a non-empty list of positive layer sizes, e.g. [128]")
+        raise bad(
+            "hidden",
+            list(c.hidden),
+            "a list of positive layer sizes, e.g. [128] (empty only with a 'layers' list)",
+        )
+    check_layers(c.layers)
     if c.activation not in ACTIVATIONS:
         raise bad("activation", c.activation, f"one of {', '.join(ACTIVATIONS)}")
     if c.optimizer not in OPTIMIZERS:
@@ -140,6 +147,10 @@ def preset(name: str) -> TrainConfig:
 def _coerce(name: str, value: Any) -> Any:
     if name not in _FIELDS:
         raise ConfigError(f"unknown config key {name!r} (supported: {', '.join(_FIELDS)})")
+    if name == "layers":
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"config 'layers': expected a list of layer tables, found {value!r}")
+        return tuple(parse_layer(t, i) for i, t in enumerate(value))
     if name == "hidden":
         if isinstance(value, int) and not isinstance(value, bool):
             value = [value]
@@ -191,9 +202,19 @@ def _toml_value(v: Any) -> str:
 
 
 def to_toml(config: TrainConfig, extra: Mapping[str, Any] | None = None) -> str:
-    """The configuration as a [train] TOML table that `from_toml` reads back to the same value."""
+    """The configuration as a [train] TOML table that `from_toml` reads back to the same value.
+
+    The layer list, if any, follows as [[train.layers]] tables (TOML wants them last).
+    """
     lines = ["# tinyflash training configuration (resolved: preset, file, then flags)", "[train]"]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in dataclasses.asdict(config).items()]
+    lines += [
+        f"{f.name} = {_toml_value(getattr(config, f.name))}"
+        for f in dataclasses.fields(config)
+        if f.name != "layers"
+    ]
     for k, v in (extra or {}).items():
         lines.append(f"# {k}: {v}")
+    for spec in config.layers:
+        lines += ["", "[[train.layers]]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in spec.to_dict().items()]
     return "\n".join(lines) + "\n"

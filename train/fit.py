@@ -1,15 +1,17 @@
-"""Train the MLP and write the run folder.
+"""Train the model (MLP or CNN) and write the run folder.
 
 Run folder contents (each written atomically):
     model.keras     the trained Keras model (zip entries with fixed timestamps: reproducible)
     config.toml     the resolved training configuration
     history.json    per-epoch loss / accuracy (and validation) curves
-    metrics.json    test loss and accuracy, per-class accuracy, confusion matrix, data source
+    metrics.json    test loss and accuracy, per-class accuracy, confusion matrix, data source,
+                    and the model summary (per layer parameters, int8 bytes, MACs; arena)
     training_curves.png, confusion_matrix.png, misclassified.png
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -24,7 +26,8 @@ import numpy as np
 from tinyflash import atomic
 from tinyflash.train.config import TrainConfig, to_toml
 from tinyflash.train.data import Dataset
-from tinyflash.train.model import build_model, preprocess
+from tinyflash.train.model import build_model, input_shape, preprocess
+from tinyflash.train.summary import arena_bytes, format_summary, layer_costs
 
 __all__ = ["train", "confusion_matrix", "seed_everything"]
 
@@ -107,8 +110,12 @@ def train(
     log: Callable[[str], None] = print,
     verbose: int | str = "auto",
     plots: bool = True,
+    summary: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Train `config` on `data`, write the run folder, return the test metrics."""
+    """Train `config` on `data`, write the run folder, return the test metrics.
+
+    summary: where the model summary table goes before fitting (default: `log`).
+    """
     import keras
 
     run_dir = Path(run_dir)
@@ -118,12 +125,15 @@ def train(
     x_train, y_train = data.x_train, data.y_train
     if config.train_limit:
         x_train, y_train = x_train[: config.train_limit], y_train[: config.train_limit]
-    x = preprocess(x_train)  # (N, 784) float32 in [0, 1]
+    shape = input_shape(config, data.x_train)  # MLP (H*W*C,), e.g. (784,); CNN (H, W, C)
+    x = preprocess(x_train, shape)  # (N, *shape) float32, pixels / 255
     y = keras.utils.to_categorical(y_train, data.num_classes)  # (N, classes) one-hot
-    x_test = preprocess(data.x_test)
+    x_test = preprocess(data.x_test, shape)
 
     keras.backend.clear_session()  # fresh name counters: "adam", not "adam_3", in the file
-    model = build_model(config, data.num_classes)
+    model = build_model(config, data.num_classes, shape)
+    costs, arena = layer_costs(model), arena_bytes(model)
+    (log if summary is None else summary)(format_summary(costs, arena))
     callbacks = []
     if config.early_stopping:
         callbacks.append(
@@ -163,6 +173,11 @@ def train(
         "train_images": int(len(x)),
         "train_seconds": round(train_seconds, 2),
         "parameters": int(model.count_params()),
+        "int8_weight_bytes": sum(c.int8_bytes for c in costs),
+        "macs": sum(c.macs for c in costs),
+        "int8_arena_bytes_estimate": arena,
+        "input_shape": list(shape),
+        "layers": [dataclasses.asdict(c) for c in costs],
         "data_source": data.source,
     }
 
@@ -174,10 +189,15 @@ def train(
         from tinyflash.train import plots as plotting
 
         plotting.write_all(run_dir, curves, cm, data, probabilities)
+    shape_text = "x".join(map(str, shape))
+    what = (
+        f"{len(config.layers)} image layers on {shape_text}, dense {list(config.hidden)}"
+        if config.layers
+        else "-".join(map(str, [*shape, *config.hidden, data.num_classes]))
+    )
     log(
-        f"trained {config.preset} {'-'.join(map(str, [784, *config.hidden, data.num_classes]))} "
-        f"({config.activation}, {config.optimizer}) in {train_seconds:.1f} s, "
-        f"{metrics['epochs_run']} epochs: test accuracy {test_acc:.4f}"
+        f"trained {config.preset} {what} ({config.activation}, {config.optimizer}) in "
+        f"{train_seconds:.1f} s, {metrics['epochs_run']} epochs: test accuracy {test_acc:.4f}"
     )
     return metrics
 

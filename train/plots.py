@@ -75,7 +75,10 @@ def misclassified(data: Dataset, probabilities: np.ndarray, path: Path, count: i
     for ax in np.atleast_1d(axes).ravel():
         ax.axis("off")
     for ax, k in zip(np.atleast_1d(axes).ravel(), wrong, strict=False):
-        ax.imshow(data.x_test[k], cmap="gray_r")
+        image = data.x_test[k]
+        ax.imshow(
+            image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image, cmap="gray_r"
+        )
         ax.set_title(
             f"#{k}: {data.class_names[data.y_test[k]]}->{data.class_names[predicted[k]]}",
             fontsize=7,
