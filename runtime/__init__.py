@@ -4,7 +4,7 @@ Imports numpy and the standard library only (a test checks `sys.modules`).
 
     import tinyflash.runtime as rt
     model = rt.load("model_int8.tflite", rounding="tflm")   # or "litert"
-    y = model(x)                 # (N, 784) -> (N, 10)
+    y = model(x)                 # (N, *input_shape) -> (N, *output_shape)
     model.trace(x)               # every intermediate tensor by name
     print(model.summary())
     params = rt.prepare(model.graph, "tflm")   # per-op constants (frozen dataclasses), for codegen

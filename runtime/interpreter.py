@@ -1,7 +1,7 @@
 """The interpreter: load a file, prepare every operator once, run batches through the kernels.
 
     model = load("model.tflite")              # or .onnx, or the file's bytes
-    y = model(x)                              # x: (N, features) -> y: (N, classes)
+    y = model(x)                              # x: (N, *input_shape) -> (N, *output_shape)
     tensors = model.trace(x)                  # every tensor by name, for parity debugging
     print(model.summary())
 
@@ -165,7 +165,7 @@ class Model:
         out = self.graph.outputs[0]
         self._batched = {self.graph.inputs[0]}  # tensors computed from the graph input
         for op in self.graph.operators:
-            if self._batched.intersection(op.inputs):
+            if self._kernels[op.op].batched and self._batched.intersection(op.inputs):
                 self._batched.add(op.outputs[0])
         if out not in self._batched:
             raise ModelFormatError(

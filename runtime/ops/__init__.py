@@ -10,14 +10,23 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from tinyflash.runtime.ops import (
+    add,
+    concatenation,
+    conv_2d,
+    depthwise_conv_2d,
     dequantize,
     fully_connected,
     logistic,
+    mean,
+    mul,
     onnx_math,
     onnx_qdq,
+    pad,
+    pool_2d,
     quantize,
     relu,
     reshape,
+    shape,
     softmax,
     tanh,
 )
@@ -28,6 +37,7 @@ __all__ = ["Kernel", "ONNX_KERNELS", "TFLITE_KERNELS"]
 class Kernel(NamedTuple):
     prepare: Any  # (Graph, Operator, rounding) -> params
     run: Any  # (params, *inputs) -> output array
+    batched: bool = True  # False: the output is metadata (a shape), not a per-row activation
 
 
 TFLITE_KERNELS: dict[str, Kernel] = {
@@ -41,6 +51,18 @@ TFLITE_KERNELS: dict[str, Kernel] = {
     "QUANTIZE": Kernel(quantize.prepare, quantize.run),
     "DEQUANTIZE": Kernel(dequantize.prepare, dequantize.run),
     "RESHAPE": Kernel(reshape.prepare, reshape.run),
+    "CONV_2D": Kernel(conv_2d.prepare, conv_2d.run),
+    "DEPTHWISE_CONV_2D": Kernel(depthwise_conv_2d.prepare, depthwise_conv_2d.run),
+    "MAX_POOL_2D": Kernel(pool_2d.prepare, pool_2d.run_max),
+    "AVERAGE_POOL_2D": Kernel(pool_2d.prepare, pool_2d.run_average),
+    "MEAN": Kernel(mean.prepare, mean.run),
+    "ADD": Kernel(add.prepare, add.run),
+    "MUL": Kernel(mul.prepare, mul.run),
+    "PAD": Kernel(pad.prepare, pad.run),
+    "CONCATENATION": Kernel(concatenation.prepare, concatenation.run),
+    "SHAPE": Kernel(shape.prepare_shape, shape.run_shape, batched=False),
+    "STRIDED_SLICE": Kernel(shape.prepare_slice, shape.run_slice),
+    "PACK": Kernel(shape.prepare_pack, shape.run_pack),
 }
 
 ONNX_KERNELS: dict[str, Kernel] = {

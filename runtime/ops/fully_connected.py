@@ -32,7 +32,7 @@ from tinyflash.runtime.ops.common import (
     tensor,
 )
 
-__all__ = ["FullyConnectedFloat", "FullyConnectedInt8", "prepare", "run"]
+__all__ = ["FullyConnectedFloat", "FullyConnectedInt8", "prepare", "prepare_dense", "run"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,7 +80,7 @@ def prepare(graph: Graph, op: Operator, rounding: str):
     y = tensor(graph, op, -1, "output", (x.dtype,))
     weights = const(op, w, "weights")
     require(weights.ndim == 2, op, f"weights must be 2-D (out, in), found shape {weights.shape}")
-    out_f, in_f = weights.shape
+    in_f = weights.shape[1]
     require(
         x.shape[-1] == in_f if x.shape else False,
         op,
@@ -92,6 +92,14 @@ def prepare(graph: Graph, op: Operator, rounding: str):
         "keep_num_dims with a non 2-D input is not supported",
         unsupported=True,
     )
+    return prepare_dense(graph, op, x, w, y, weights, rounding)
+
+
+def prepare_dense(graph: Graph, op: Operator, x, w, y, weights: np.ndarray, rounding: str):
+    """The arithmetic of y = act(x @ weights.T + b) for FULLY_CONNECTED and CONV_2D (on
+    patches): x / w / y the input, weight and output tensors, weights (out, in) their values
+    (w's per-channel scales on axis 0), the bias in input slot 2 if present."""
+    out_f, in_f = weights.shape
     fused = op.options.get("fused_activation", "NONE")
     has_bias = len(op.inputs) == 3 and op.inputs[2] != -1
     if x.dtype == "float32":

@@ -27,7 +27,10 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> ReshapeParams:
     shape = op.options.get("new_shape")
     if len(op.inputs) == 2 and op.inputs[1] != -1:
         s = tensor(graph, op, 1, "shape", ("int32", "int64"))
-        shape = tuple(int(d) for d in const(op, s, "shape").reshape(-1))
+        if s.data is not None:
+            shape = tuple(int(d) for d in const(op, s, "shape").reshape(-1))
+        elif shape is None:  # computed at run time (SHAPE/PACK of a dynamic batch)
+            shape = y.shape
     if shape is None:
         shape = y.shape
     require(len(shape) >= 1 and sum(d == -1 for d in shape) <= 1, op, f"bad new shape {shape}")

@@ -199,3 +199,82 @@ def check_float_unary(op: str, tflm: bool = True) -> None:
     refs = [run_litert(model, x, kernels="reference")] + ([run_tflm(model, x)] if tflm else [])
     for ref in refs:
         np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)  # float32 libm differences
+
+
+def expose_all_tensors(model: bytes) -> tuple[bytes, list[str]]:
+    """The same model with every operator output also a graph output (so TFLM and litert
+    report intermediate tensors); returns (bytes, the output tensor names in order)."""
+    m = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    sub = m.subgraphs[0]
+    outs = [i for op in sub.operators for i in op.outputs]
+    sub.outputs = outs
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    names = [sub.tensors[i].name.decode() if isinstance(sub.tensors[i].name, bytes)
+             else sub.tensors[i].name for i in outs]  # fmt: skip
+    return bytes(b.Output()), names
+
+
+def litert_tensors(model: bytes, x: np.ndarray) -> dict[str, np.ndarray]:
+    """x: (N, *input_shape) -> {tensor name: value} for every operator output, ai-edge-litert
+    BUILTIN_REF, the whole batch in one invoke (the input resized to N)."""
+    from ai_edge_litert import interpreter as litert
+
+    data, names = expose_all_tensors(model)
+    it = litert.Interpreter(
+        model_content=data,
+        experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF,
+        num_threads=1,
+    )
+    (inp,) = it.get_input_details()
+    it.resize_tensor_input(inp["index"], list(x.shape))
+    it.allocate_tensors()
+    it.set_tensor(inp["index"], np.ascontiguousarray(x))
+    it.invoke()
+    return {
+        n: it.get_tensor(d["index"]).copy()
+        for n, d in zip(names, it.get_output_details(), strict=True)
+    }
+
+
+def tflm_tensors(model: bytes, x: np.ndarray) -> dict[str, np.ndarray]:
+    """x: (N, *input_shape) -> {tensor name: (N, ...) value} for every operator output, TFLM's
+    interpreter one row at a time (its batch is the file's, 1)."""
+    from tflite_micro import runtime as tflm
+
+    data, names = expose_all_tensors(model)
+    it = tflm.Interpreter.from_bytes(data)
+    rows: list[list[np.ndarray]] = [[] for _ in names]
+    for row in x:
+        it.set_input(np.ascontiguousarray(row[None]), 0)
+        it.invoke()
+        for k in range(len(names)):
+            rows[k].append(it.get_output(k))
+    return {
+        n: np.concatenate(r) if r[0].ndim else np.stack(r) for n, r in zip(names, rows, strict=True)
+    }
+
+
+def check_tensors(model: bytes, x: np.ndarray, modes=("tflm", "litert"), atol=None) -> dict:
+    """Every operator output of tinyflash.runtime equals TFLM (mode tflm) and litert BUILTIN_REF
+    (mode litert), byte for byte for integers; float tensors within `atol` (required then).
+    Shape tensors (SHAPE/STRIDED_SLICE/PACK) are skipped: TFLM reports its batch-1 values.
+    Returns {mode: trace} for further checks."""
+    import tinyflash.runtime as rt
+
+    refs = {"tflm": tflm_tensors, "litert": litert_tensors}
+    traces = {}
+    for mode in modes:
+        want = refs[mode](model, x)
+        got = rt.load(model, rounding=mode).trace(x)
+        for name, ref in want.items():
+            value = got[name]
+            if value.shape != ref.shape and ref.dtype.kind == "i" and ref.ndim <= 1:
+                continue
+            if ref.dtype == np.float32:
+                assert atol is not None, f"{name}: float tensor but no tolerance given"
+                np.testing.assert_allclose(value, ref, rtol=0, atol=atol, err_msg=f"{mode} {name}")
+            else:
+                np.testing.assert_array_equal(value, ref, err_msg=f"{mode} {name}")
+        traces[mode] = got
+    return traces

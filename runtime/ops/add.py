@@ -1,0 +1,92 @@
+"""ADD: y = act(a + b) with numpy broadcasting, int8 (any two input scales) and float32.
+
+int8 (reference_integer_ops::Add / BroadcastAdd6DSlow; TFLM add_common.cc, litert add.cc):
+    left_shift = 20; twice_max = 2 * max(scale_a, scale_b) (double)
+    m_a, s_a = QuantizeMultiplierSmallerThanOneExp(scale_a / twice_max)      (same for b)
+    m_y, s_y = QuantizeMultiplierSmallerThanOneExp(twice_max / (2^20 * scale_y))
+    a' = MBQM((q_a - zp_a) * 2^20, m_a, s_a)                                 (same for b)
+    y = clamp(zp_y + MBQM(a' + b', m_y, s_y), act_min, act_max)
+MBQM per rounding mode (gemmlowp double rounding for TFLM, single rounding for litert).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinyflash.runtime import fixedpoint
+from tinyflash.runtime.graph import Graph, Operator
+from tinyflash.runtime.ops.common import (
+    FLOAT_RANGES,
+    activation_range,
+    arity,
+    per_tensor,
+    require,
+    tensor,
+)
+
+__all__ = ["LEFT_SHIFT", "AddInt8", "AddFloat", "prepare", "run"]
+
+LEFT_SHIFT = 20  # int8 ADD's headroom shift
+
+
+@dataclass(frozen=True)
+class AddInt8:
+    """Prepared int8 ADD: zero points, the three (multiplier, shift) pairs (shifts <= 0) and
+    the fused activation clamp (int8)."""
+
+    zero_points: tuple[int, int, int]  # a, b, output
+    multipliers: tuple[int, int, int]
+    shifts: tuple[int, int, int]
+    act_min: int
+    act_max: int
+    rounding: str
+
+
+@dataclass(frozen=True)
+class AddFloat:
+    act_min: float
+    act_max: float
+
+
+def _smaller_than_one(real: float, rounding: str, op: Operator) -> tuple[int, int]:
+    m, s = fixedpoint.quantize_multiplier(real, rounding)
+    require(s <= 0, op, f"ADD: multiplier {real} is not below 1 (shift {s})", unsupported=True)
+    return m, s
+
+
+def prepare(graph: Graph, op: Operator, rounding: str) -> AddInt8 | AddFloat:
+    arity(op, (2,))
+    a = tensor(graph, op, 0, "input 1", ("int8", "float32"))
+    b = tensor(graph, op, 1, "input 2", (a.dtype,))
+    y = tensor(graph, op, -1, "output", (a.dtype,))
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        require(False, op, f"ADD: input shapes {a.shape} and {b.shape} do not broadcast")
+    fused = op.options.get("fused_activation", "NONE")
+    if a.dtype == "float32":
+        return AddFloat(*FLOAT_RANGES[fused])
+    (sa, za), (sb, zb) = per_tensor(op, a, "input 1"), per_tensor(op, b, "input 2")
+    sy, zy = per_tensor(op, y, "output")
+    twice_max = 2.0 * float(max(np.float32(sa), np.float32(sb)))
+    ma, ka = _smaller_than_one(float(sa) / twice_max, rounding, op)
+    mb, kb = _smaller_than_one(float(sb) / twice_max, rounding, op)
+    my, ky = _smaller_than_one(twice_max / ((1 << LEFT_SHIFT) * float(sy)), rounding, op)
+    lo, hi = activation_range(fused, sy, zy, "int8")
+    return AddInt8((za, zb, zy), (ma, mb, my), (ka, kb, ky), lo, hi, rounding)
+
+
+def run(p: AddInt8 | AddFloat, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a, b: broadcastable, same dtype -> their broadcast shape, same dtype."""
+    if isinstance(p, AddFloat):
+        return np.clip(a + b, p.act_min, p.act_max).astype(np.float32)
+    mbqm = fixedpoint.multiply_by_quantized_multiplier
+    za, zb, zy = p.zero_points
+    ma, mb, my = p.multipliers
+    ka, kb, ky = p.shifts
+    a2 = mbqm((a.astype(np.int64) - za) << LEFT_SHIFT, ma, ka, p.rounding)
+    b2 = mbqm((b.astype(np.int64) - zb) << LEFT_SHIFT, mb, kb, p.rounding)
+    y = zy + mbqm(a2 + b2, my, ky, p.rounding)
+    return np.clip(y, p.act_min, p.act_max).astype(np.int8)
