@@ -79,6 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--train-limit", type=int, metavar="N", help="use only the first N training images"
     )
+    g.add_argument(
+        "--engine",
+        choices=("keras", "numpy"),
+        help="who fits the weights: keras (default) or numpy (tinyflash.learn, Dense "
+        "layers only; writes the same model.keras)",
+    )
 
 
 OVERRIDES = (
@@ -97,6 +103,7 @@ OVERRIDES = (
     "validation_split",
     "seed",
     "train_limit",
+    "engine",
 )
 
 

@@ -22,6 +22,7 @@ __all__ = ["TrainConfig", "PRESETS", "preset", "from_toml", "resolve", "to_toml"
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad", "adadelta")
 LOSSES = ("categorical_crossentropy", "mse")
+ENGINES = ("keras", "numpy")  # numpy: tinyflash.learn (train/numpy_engine.py)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class TrainConfig:
     validation_split: float = 0.1  # last fraction of the training images, held out
     seed: int = 1234
     train_limit: int = 0  # use only the first N training images (0 = all); for quick runs
+    engine: str = "keras"  # who fits the weights: keras | numpy (tinyflash.learn)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -92,6 +94,12 @@ def _check(c: TrainConfig) -> None:
         v = getattr(c, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             raise bad(name, v, f"an integer >= {low}")
+    if c.engine not in ENGINES:
+        raise bad("engine", c.engine, f"one of {', '.join(ENGINES)}")
+    if c.engine == "numpy":  # refuse what it cannot train before any data is read
+        from tinyflash.train.numpy_engine import check_supported
+
+        check_supported(c)
 
 
 PRESETS: dict[str, TrainConfig] = {

@@ -142,16 +142,22 @@ def train(
             )
         )
     start = time.perf_counter()
-    history = model.fit(
-        x,
-        y,
-        batch_size=config.batch_size,
-        epochs=config.epochs,
-        validation_split=config.validation_split,
-        shuffle=True,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
+    if config.engine == "numpy":  # tinyflash.learn fits the same model's weights
+        from tinyflash.train.numpy_engine import fit_numpy
+
+        history = keras.callbacks.History()
+        history.history = fit_numpy(model, x, y, config, log=log)
+    else:
+        history = model.fit(
+            x,
+            y,
+            batch_size=config.batch_size,
+            epochs=config.epochs,
+            validation_split=config.validation_split,
+            shuffle=True,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
     train_seconds = time.perf_counter() - start
 
     probabilities = model.predict(x_test, batch_size=1024, verbose=0)
