@@ -278,3 +278,55 @@ def check_tensors(model: bytes, x: np.ndarray, modes=("tflm", "litert"), atol=No
                 np.testing.assert_array_equal(value, ref, err_msg=f"{mode} {name}")
         traces[mode] = got
     return traces
+
+
+def act_t(name: str, shape: tuple[int, ...], q=None, dtype: str = "int8") -> T:
+    """An activation tensor; q = (scale, zero_point) for int8, None for float32."""
+    if q is None:
+        return T(name, shape, "float32")
+    return T(name, shape, dtype, scale=[q[0]], zero_point=[q[1]])
+
+
+def filter_t(rng, name: str, shape, axis: int, per_channel: bool, dtype: str = "int8") -> T:
+    """Random conv filter: int8 symmetric (per-channel scales on `axis`, or one scale), or
+    float32 N(0, 0.3)."""
+    if dtype == "float32":
+        return T(name, shape, "float32", rng.normal(0, 0.3, shape).astype(np.float32), axis=axis)
+    n = shape[axis] if per_channel else 1
+    scales = rng.uniform(0.002, 0.02, n).astype(np.float32)
+    data = rng.integers(-127, 128, shape).astype(np.int8)
+    return T(name, shape, "int8", data, scale=list(scales), zero_point=[0] * n, axis=axis)
+
+
+def bias_t(rng, name: str, in_scale: float, w: T) -> T:
+    """Random bias for filter w: int32 with scale in_scale * w_scale (float32 for float w)."""
+    n = w.shape[w.axis]
+    if w.dtype == "float32":
+        return T(name, (n,), "float32", rng.normal(0, 0.2, n).astype(np.float32))
+    scales = np.broadcast_to(np.float32(in_scale) * np.asarray(w.scale, np.float32), (n,))
+    data = rng.integers(-4000, 4000, n).astype(np.int32)
+    return T(name, (n,), "int32", data, scale=list(scales), zero_point=[0] * n)
+
+
+def one_op(op: str, ins: list[T], out: T, options=None, options_type: int = 0) -> bytes:
+    """A one-operator model: ins[0] is the graph input, the other inputs constants (or None
+    for an absent optional input), out the graph output."""
+    tensors = [t for t in ins if t is not None] + [out]
+    index, k = [], 0
+    for t in ins:
+        index.append(-1 if t is None else k)
+        k += t is not None
+    return build_model(tensors, [Op(op, index, [k], options, options_type)], [0], [k])
+
+
+def random_input(model: bytes, n: int, seed: int = 0) -> np.ndarray:
+    """(n, *input_shape) random int8 (with an all -128 and an all 127 row) or N(0, 1) float32."""
+    import tinyflash.runtime as rt
+
+    info = rt.load(model).input
+    rng = np.random.default_rng(seed)
+    if info.dtype == "float32":
+        return rng.normal(0, 1, (n, *info.shape)).astype(np.float32)
+    x = rng.integers(-128, 128, (n, *info.shape)).astype(np.int8)
+    x[0], x[1] = -128, 127
+    return x
