@@ -11,7 +11,7 @@ from tinyflash.train import config as cfg
 
 
 def test_presets_are_valid_and_distinct():
-    assert set(cfg.PRESETS) == {"classic", "default", "tiny"}
+    assert set(cfg.PRESETS) == {"classic", "default", "tiny", "cnn", "cnn-large"}
     classic = cfg.preset("classic")
     assert (classic.hidden, classic.activation, classic.optimizer, classic.epochs) == (
         (10,),
@@ -27,7 +27,8 @@ def test_presets_are_valid_and_distinct():
 
 def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(
-        ConfigError, match="unknown preset 'huge' \\(supported: classic, default, tiny\\)"
+        ConfigError,
+        match="unknown preset 'huge' \\(supported: classic, default, tiny, cnn, cnn-large\\)",
     ):
         cfg.preset("huge")
 
@@ -58,7 +59,8 @@ def test_file_then_flags_win(tmp_path):
             "'activation': expected one of relu, sigmoid, tanh, linear, found 'gelu'",
         ),
         ({"optimizer": "lion"}, "expected one of sgd, adam, rmsprop, adagrad, adadelta"),
-        ({"hidden": (0,)}, "'hidden': expected a non-empty list of positive layer sizes"),
+        ({"hidden": (0,)}, "'hidden': expected a list of positive layer sizes"),
+        ({"hidden": ()}, "(empty only with a 'layers' list)"),
         ({"hidden": ()}, "'hidden'"),
         ({"dropout": 1.0}, "'dropout': expected a rate in [0, 1)"),
         ({"learning_rate": 0.0}, "'learning_rate': expected a number > 0"),
