@@ -243,7 +243,7 @@ def tflm_tensors(model: bytes, x: np.ndarray) -> dict[str, np.ndarray]:
     from tflite_micro import runtime as tflm
 
     data, names = expose_all_tensors(model)
-    it = tflm.Interpreter.from_bytes(data)
+    it = tflm.Interpreter.from_bytes(data, arena_size=len(data) * 10 + (32 << 20))
     rows: list[list[np.ndarray]] = [[] for _ in names]
     for row in x:
         it.set_input(np.ascontiguousarray(row[None]), 0)
