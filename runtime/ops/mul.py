@@ -4,6 +4,8 @@ becomes when no convolution precedes it: MUL then ADD by per-channel constants).
 int8 (reference_integer_ops::Mul / BroadcastMul6DSlow; TFLM mul_common.cc, litert mul.cc):
     m, s = QuantizeMultiplier(scale_a * scale_b / scale_y)      (double)
     y = clamp(zp_y + MBQM((q_a - zp_a) * (q_b - zp_b), m, s), act_min, act_max)
+MBQM with gemmlowp double rounding in BOTH modes: measured, as for ADD (REQUANTIZATION;
+tests/runtime/ops/test_mul.py pins it).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from tinyflash.runtime.ops.common import (
     tensor,
 )
 
-__all__ = ["MulFloat", "MulInt8", "prepare", "run"]
+REQUANTIZATION = {"tflm": "tflm", "litert": "tflm"}  # mode -> fixedpoint rounding (measured)
+
+__all__ = ["REQUANTIZATION", "MulFloat", "MulInt8", "prepare", "run"]
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,9 @@ class MulFloat:
     act_max: float
 
 
-def prepare(graph: Graph, op: Operator, rounding: str) -> MulInt8 | MulFloat:
+def prepare(graph: Graph, op: Operator, mode: str) -> MulInt8 | MulFloat:
     arity(op, (2,))
+    rounding = REQUANTIZATION[mode]
     a = tensor(graph, op, 0, "input 1", ("int8", "float32"))
     b = tensor(graph, op, 1, "input 2", (a.dtype,))
     y = tensor(graph, op, -1, "output", (a.dtype,))

@@ -330,3 +330,39 @@ def random_input(model: bytes, n: int, seed: int = 0) -> np.ndarray:
     x = rng.integers(-128, 128, (n, *info.shape)).astype(np.int8)
     x[0], x[1] = -128, 127
     return x
+
+
+FUSED = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}  # ActivationFunctionType
+
+
+def binary_model(op, a_shape, b_shape, qa=(0.05, -3), qb=(0.013, 17), qy=(0.06, 4), fused="NONE",
+                 dtype="int8", seed=0):  # fmt: skip
+    """x (a_shape) op constant (b_shape) -> y; b random int8 (or float)."""
+    rng = np.random.default_rng(seed)
+    options_cls = {"ADD": schema.AddOptionsT, "MUL": schema.MulOptionsT}[op]
+    o = options_cls()
+    o.fusedActivationFunction = FUSED[fused]
+    kind = {"ADD": schema.BuiltinOptions.AddOptions, "MUL": schema.BuiltinOptions.MulOptions}[op]
+    out_shape = tuple(np.broadcast_shapes(a_shape, b_shape))
+    if dtype == "float32":
+        qa = qb = qy = None
+        b = T("b", b_shape, "float32", rng.normal(0, 1, b_shape).astype(np.float32))
+    else:
+        data = rng.integers(-128, 128, b_shape).astype(np.int8)
+        b = T("b", b_shape, "int8", data, scale=[qb[0]], zero_point=[qb[1]])
+    return one_op(op, [act_t("x", a_shape, qa), b], act_t("y", out_shape, qy), o, kind)
+
+
+def two_input_model(op, shape, qa, qb, qy, fused="NONE"):
+    """x -> y1 = x op x' where x' = the same x through a 2-input op of two graph tensors."""
+    o = {"ADD": schema.AddOptionsT, "MUL": schema.MulOptionsT}[op]()
+    o.fusedActivationFunction = FUSED[fused]
+    kind = {"ADD": schema.BuiltinOptions.AddOptions, "MUL": schema.BuiltinOptions.MulOptions}[op]
+    pad = schema.PadOptionsT()
+    pads = T("pads", (len(shape), 2), "int32", np.zeros((len(shape), 2), np.int32))
+    tensors = [act_t("x", shape, qa), pads, act_t("x2", shape, qa), act_t("y", shape, qy)]
+    ops = [
+        Op("PAD", [0, 1], [2], pad, schema.BuiltinOptions.PadOptions),
+        Op(op, [0, 2], [3], o, kind),
+    ]
+    return build_model(tensors, ops, [0], [3])
