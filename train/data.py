@@ -234,6 +234,14 @@ def _from_npz(path: Path) -> dict[str, np.ndarray]:
         raise DataError(f"{path}: not a readable .npz file: {exc}") from None
 
 
+def _has_xy(path: Path) -> bool:
+    """True for a user's .npz of x and y (not the four MNIST arrays)."""
+    if not path.name.endswith(".npz"):
+        return False
+    with np.load(path, allow_pickle=False) as f:
+        return {"x", "y"} <= set(f.files) and not set(IDX_NAMES) & set(f.files)
+
+
 def _read_npy(path: Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
@@ -275,8 +283,9 @@ def _from_idx_folder(folder: Path) -> dict[str, np.ndarray]:
     return {key: read_idx(_find_idx(folder, stem)) for key, stem in IDX_NAMES.items()}
 
 
-def _class_names(path: Path, num_labels: int) -> tuple[str, ...]:
-    """Class names from the data set: a classes.txt beside it, else known sets by name."""
+def _class_names(path: Path, num_labels: int, user_arrays: bool) -> tuple[str, ...]:
+    """Class names from the data set: a classes.txt beside it, else known sets by name, else
+    digits: 0..9 for the MNIST formats, 0..max(9, largest label) for a user's x/y arrays."""
     folder = path if path.is_dir() else path.parent
     for name in ("classes.txt", "class_names.txt"):
         f = folder / name
@@ -289,7 +298,9 @@ def _class_names(path: Path, num_labels: int) -> tuple[str, ...]:
             return names
     if "fashion" in str(path).lower():
         return FASHION
-    return DIGITS if num_labels <= len(DIGITS) else tuple(str(i) for i in range(num_labels))
+    if user_arrays and num_labels > len(DIGITS):
+        return tuple(str(i) for i in range(num_labels))
+    return DIGITS
 
 
 def _validate(arrays: dict[str, np.ndarray], where: str, class_names: tuple[str, ...]) -> None:
@@ -350,7 +361,8 @@ def load(path: str | os.PathLike[str], source: str | None = None) -> Dataset:
                 "expected integers (N,)"
             )
     y_max = max(int(np.max(arrays["y_train"], initial=0)), int(np.max(arrays["y_test"], initial=0)))
-    names = _class_names(path, y_max + 1)
+    user_arrays = path.name.endswith(".npy") or (path.is_file() and _has_xy(path))
+    names = _class_names(path, y_max + 1, user_arrays)
     _validate(arrays, str(path), names)
     return Dataset(
         x_train=np.ascontiguousarray(arrays["x_train"]),

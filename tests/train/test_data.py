@@ -112,7 +112,7 @@ def _corrupt(folder: Path, name: str, mutate) -> None:
         (
             "train-images-idx3-ubyte",
             lambda b: b[:8] + struct.pack(">II", 14, 56) + b[16:],
-            "expected uint8 (N, 28, 28)",
+            "train images are uint8 (N, 14, 56) but test images are uint8 (N, 28, 28)",
         ),
         ("t10k-images-idx3-ubyte", lambda b: b"", "not an IDX file"),
     ],
@@ -183,3 +183,105 @@ def test_fashion_mnist_from_debian_package():
     assert fashion.x_train.shape == (60000, 28, 28) and fashion.x_test.shape == (10000, 28, 28)
     assert np.bincount(fashion.y_test).tolist() == [1000] * 10  # Fashion-MNIST is balanced
     assert data_mod.IMAGE_SIDE == 28
+
+
+# --- user arrays: .npz of x and y, .npy beside its labels, any (H, W, C) -------------------
+
+
+def _images(n: int, shape=(12, 10, 3), seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, *shape), dtype=np.uint8), rng.integers(0, 4, n)
+
+
+def test_npz_of_x_and_y_is_split_by_a_fixed_permutation(tmp_path):
+    x, y = _images(50)
+    path = tmp_path / "mine.npz"
+    np.savez(path, x=x, y=y)
+    a, b = load(path), load(path)
+    assert a.image_shape == (12, 10, 3) and a.x_train.shape == (40, 12, 10, 3)
+    assert len(a.x_test) == 10 and a.num_classes == 10  # labels 0..3 name as digits
+    np.testing.assert_array_equal(a.x_test, b.x_test)
+    # every image lands in exactly one split, with its own label
+    rows = {x[i].tobytes(): y[i] for i in range(50)}
+    for split_x, split_y in ((a.x_train, a.y_train), (a.x_test, a.y_test)):
+        assert [rows[img.tobytes()] for img in split_x] == split_y.tolist()
+    assert len({img.tobytes() for img in np.concatenate([a.x_train, a.x_test])}) == 50
+    assert "12x10x3 uint8" in a.describe()
+
+
+def test_npy_images_with_labels_beside_them(tmp_path):
+    x, y = _images(20, shape=(8, 8))
+    np.save(tmp_path / "cifar_x.npy", x)
+    np.save(tmp_path / "cifar_y.npy", y + 9)  # labels up to 12: names "0".."12"
+    loaded = load(tmp_path / "cifar_x.npy")
+    assert loaded.image_shape == (8, 8, 1) and loaded.x_train.shape == (16, 8, 8)
+    assert loaded.class_names == tuple(str(i) for i in range(int(y.max()) + 10))
+    assert data_mod.labels_path(tmp_path / "x.npy") == tmp_path / "y.npy"
+
+
+def test_float32_images_are_accepted_as_given(tmp_path):
+    from tinyflash.train.model import preprocess
+
+    x = np.random.default_rng(1).random((10, 4, 4, 2), dtype=np.float32)
+    np.savez(tmp_path / "f.npz", x=x, y=np.arange(10) % 3)
+    loaded = load(tmp_path / "f.npz")
+    assert loaded.x_train.dtype == np.float32
+    np.testing.assert_array_equal(preprocess(loaded.x_test, (4, 4, 2)), loaded.x_test)
+    assert preprocess(loaded.x_test).shape == (2, 32)
+
+
+def _save(tmp_path, name, **arrays):
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"x": np.zeros((6, 4, 4), np.uint8), "y": np.zeros(5, np.int64)},
+         "x is (6, 4, 4) and y is (5,); expected x (N, H, W, C) and y (N,) with the same N"),
+        ({"x": np.zeros((6, 4, 4), np.uint8), "y": np.zeros(6, np.float32)},
+         "train labels are float32 (5,), expected integers (N,)"),
+        ({"x": np.zeros((6, 4), np.uint8), "y": np.zeros(6, np.int64)},
+         "train images are uint8 (5, 4), expected uint8 or float32 (N, H, W) or (N, H, W, C)"),
+        ({"x": np.zeros((6, 4, 4, 1, 1), np.uint8), "y": np.zeros(6, np.int64)},
+         "expected uint8 or float32 (N, H, W) or (N, H, W, C)"),
+        ({"x": np.zeros((6, 4, 4), np.int16), "y": np.zeros(6, np.int64)},
+         "train images are int16 (5, 4, 4), expected uint8 or float32"),
+        ({"x": np.full((6, 2, 2), np.nan, np.float32), "y": np.zeros(6, np.int64)},
+         "images hold NaN or infinite values"),
+        ({"x": np.zeros((6, 2, 2), np.uint8), "y": np.array([0, 1, 2, 3, 4, -1])},
+         "labels range -1..4, expected 0..9"),
+        ({"x": np.zeros((1, 2, 2), np.uint8), "y": np.zeros(1, np.int64)},
+         "1 images; expected at least 2"),
+        ({"x_train": np.zeros((4, 5, 5), np.uint8), "y_train": np.zeros(4, np.int64),
+          "x_test": np.zeros((2, 5, 5, 3), np.uint8), "y_test": np.zeros(2, np.int64)},
+         "train images are uint8 (N, 5, 5) but test images are uint8 (N, 5, 5, 3); expected "
+         "the same image shape and dtype"),
+        ({"images": np.zeros((4, 5, 5), np.uint8)},
+         "missing arrays ['x_train', 'y_train', 'x_test', 'y_test'] (found ['images']; "
+         "expected x_train, y_train, x_test, y_test, or x and y)"),
+    ],
+)  # fmt: skip
+def test_bad_user_arrays_say_what_was_expected_and_found(tmp_path, arrays, message):
+    path = _save(tmp_path, "user.npz", **arrays)
+    with pytest.raises(DataError) as err:
+        load(path)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_npy_errors_name_the_files(tmp_path):
+    x, _ = _images(6)
+    np.save(tmp_path / "x.npy", x)
+    with pytest.raises(DataError, match=r"y\.npy: no such file"):
+        load(tmp_path / "x.npy")
+    np.save(tmp_path / "images.npy", x)
+    with pytest.raises(DataError, match="must contain an 'x'"):
+        load(tmp_path / "images.npy")
+    (tmp_path / "y.npy").write_bytes(b"garbage")
+    with pytest.raises(DataError, match=r"y\.npy: not a readable \.npy file"):
+        load(tmp_path / "x.npy")
+    np.save(tmp_path / "y.npy", np.array(["a"] * 6))
+    with pytest.raises(DataError, match="labels are <U1"):
+        load(tmp_path / "x.npy")
