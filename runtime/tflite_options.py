@@ -152,7 +152,7 @@ def _pack(f: _Fields) -> dict:
 
 
 def _shape(f: _Fields) -> dict:
-    return {"out_type": f.get(0, "i8", 2, "out_type")}  # TensorType, default INT32
+    return {"out_type": f.get(0, "i8", 0, "out_type")}  # TensorType (the schema's default 0)
 
 
 # operator -> (its BuiltinOptions table name or None, number of fields the decoder knows, decoder)
