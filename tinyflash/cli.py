@@ -23,6 +23,7 @@ from tinyflash.errors import UserError
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("tinyflash.pipeline", "train, export, generate C and verify, in one run folder"),
     "train": ("tinyflash.train.cli", "train a Keras MLP on MNIST (or another 28x28 data set)"),
+    "learn": ("tinyflash.learn.cli", "one epoch of numpy training, every step printed (students)"),
     "data": ("tinyflash.train.data_cli", "find, validate and describe the MNIST data"),
     "export": ("tinyflash.export.cli", "model.keras -> TFLite/ONNX float32+int8, evaluated"),
     "codegen": ("tinyflash.firmware_c.cli", "model_int8.tflite -> one C99 inference header"),

@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from learn_support import EPS, assert_close, keras_twin, tolerance
 
 from tinyflash.learn import MLP, OPTIMIZERS, Dense, Dropout
 
-EPS = float(np.finfo(np.float32).eps)
-LONGEST_SUM = 784
 BATCH, STEPS = 32, 4
 
 CASES = {  # optimizer -> keyword arguments, the same on both sides
@@ -52,17 +51,6 @@ KERAS_CLASS = {
 }
 
 
-def tolerance(layers: int, steps: int) -> float:
-    return (layers + steps) * LONGEST_SUM * EPS
-
-
-def assert_close(ours, keras, tol: float, what: str) -> None:
-    ours, keras = np.asarray(ours, np.float64), np.asarray(keras, np.float64)
-    scale = max(float(np.max(np.abs(keras))), np.finfo(np.float32).tiny)
-    err = float(np.max(np.abs(ours - keras)))
-    assert err <= tol * scale, f"{what}: max |ours - keras| = {err:.3g} > {tol:.3g} * {scale:.3g}"
-
-
 @pytest.fixture(scope="module")
 def images(mnist):
     from tinyflash.train.model import preprocess
@@ -71,25 +59,6 @@ def images(mnist):
     x = preprocess(mnist.x_train[:n])  # (128, 784) float32 in [0, 1]
     y = np.eye(10, dtype=np.float32)[mnist.y_train[:n]]  # (128, 10) one-hot
     return x, y
-
-
-def keras_twin(net: MLP, loss: str):
-    """A Keras Sequential with `net`'s layers and a copy of its weights."""
-    import keras
-
-    layers = [keras.Input(shape=(net.dense[0].W.shape[0],))]
-    for layer in net.layers:
-        if isinstance(layer, Dense):
-            layers.append(keras.layers.Dense(layer.b.shape[0], activation=layer.activation))
-        else:
-            layers.append(keras.layers.Dropout(layer.rate))
-    model = keras.Sequential(layers)
-    model.set_weights([p.copy() for p in net.params])
-    loss_fn = {
-        "categorical_crossentropy": keras.losses.CategoricalCrossentropy(),
-        "mse": keras.losses.MeanSquaredError(),
-    }[loss]
-    return model, loss_fn
 
 
 def keras_optimizer(case: str):
