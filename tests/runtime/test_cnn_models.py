@@ -1,0 +1,146 @@
+"""The issue's three convolutional architectures, built in Keras with random weights (and random
+BatchNormalization statistics), converted by TF's TFLiteConverter to full-int8 (per-channel,
+random representative data) and float32: every operator output of tinyflash.runtime equals
+TFLM (rounding="tflm") and ai-edge-litert BUILTIN_REF (rounding="litert") byte for byte, and
+the float model is within 1e-5 of litert's reference kernels and TFLM on every tensor.
+
+    DS-CNN (MLPerf Tiny keyword spotting): 49x10x1, conv 10x4 stride 2, 4 depthwise-separable
+        blocks of 64, average pool, dense 12.
+    MobileNetV1 alpha 0.25 (visual wake words): 96x96x3, keras.applications.MobileNet, 2 classes
+        (ZeroPadding2D -> PAD, ReLU6, 13 depthwise-separable blocks, GlobalAveragePooling).
+    ResNet-8 (image classification): 32x32x3, three residual stages of 16, 32, 64 with a 1x1
+        projection on the skip path when the shape changes, 10 classes.
+Each model is converted once per module (a few seconds each); a handful of inputs each.
+"""
+
+import numpy as np
+import pytest
+from runtime_testkit import check_tensors
+
+import tinyflash.runtime as rt
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+
+
+def _bn_relu(layers, x, relu=True):
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x) if relu else x
+
+
+def ds_cnn(keras):
+    L = keras.layers
+    inp = keras.Input((49, 10, 1))
+    x = L.Conv2D(64, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inp)
+    x = _bn_relu(L, x)
+    x = L.Dropout(0.2)(x)
+    for _ in range(4):
+        x = _bn_relu(L, L.DepthwiseConv2D(3, padding="same", use_bias=False)(x))
+        x = _bn_relu(L, L.Conv2D(64, 1, use_bias=False)(x))
+    x = L.Dropout(0.4)(x)
+    x = L.AveragePooling2D(pool_size=(25, 5))(x)
+    x = L.Flatten()(x)
+    return keras.Model(inp, L.Dense(12, activation="softmax")(x))
+
+
+def mobilenet_v1(keras):
+    return keras.applications.MobileNet(
+        input_shape=(96, 96, 3), alpha=0.25, weights=None, classes=2
+    )
+
+
+def resnet8(keras):
+    L = keras.layers
+    inp = keras.Input((32, 32, 3))
+    x = _bn_relu(L, L.Conv2D(16, 3, padding="same")(inp))
+    for filters, stride in ((16, 1), (32, 2), (64, 2)):
+        y = _bn_relu(L, L.Conv2D(filters, 3, strides=stride, padding="same")(x))
+        y = _bn_relu(L, L.Conv2D(filters, 3, padding="same")(y), relu=False)
+        if stride != 1:
+            x = L.Conv2D(filters, 1, strides=stride, padding="same")(x)
+        x = L.ReLU()(L.Add()([x, y]))
+    x = L.AveragePooling2D(pool_size=8)(x)
+    x = L.Flatten()(x)
+    return keras.Model(inp, L.Dense(10, activation="softmax")(x))
+
+
+ARCHITECTURES = {"ds_cnn": ds_cnn, "mobilenet_v1_025": mobilenet_v1, "resnet8": resnet8}
+
+
+def _randomize(model, rng):
+    """Random BatchNormalization statistics, so the folded scales are not all 1."""
+    for w in model.weights:
+        if "moving_variance" in w.path:
+            w.assign(rng.uniform(0.5, 2.0, w.shape))
+        elif "moving_mean" in w.path or "beta" in w.path:
+            w.assign(rng.normal(0, 0.2, w.shape))
+        elif "gamma" in w.path:
+            w.assign(rng.uniform(0.5, 1.5, w.shape))
+
+
+@pytest.fixture(scope="module")
+def converted():
+    """name -> {"int8": bytes, "float32": bytes, "shape": input shape}, converted once."""
+    import keras
+    import tensorflow as tf
+
+    out = {}
+    for name, build in ARCHITECTURES.items():
+        keras.utils.set_random_seed(0)
+        model = build(keras)
+        rng = np.random.default_rng(0)
+        _randomize(model, rng)
+        shape = tuple(model.inputs[0].shape[1:])
+        calib = rng.normal(0, 1, (32, *shape)).astype(np.float32)
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        float32 = conv.convert()
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda c=calib: ([row[None]] for row in c)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = conv.inference_output_type = tf.int8
+        out[name] = {"int8": conv.convert(), "float32": float32, "shape": shape}
+    return out
+
+
+def _int8_inputs(shape, n, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-128, 128, (n, *shape)).astype(np.int8)
+    x[0] = -128
+    x[1] = 127
+    return x
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_int8_every_tensor_equals_tflm_and_litert(converted, name):
+    model = converted[name]["int8"]
+    x = _int8_inputs(converted[name]["shape"], 4)
+    traces = check_tensors(model, x)
+    ops = {op.op for op in rt.load(model).graph.operators}
+    assert {"CONV_2D", "FULLY_CONNECTED"} <= ops or {"CONV_2D", "RESHAPE"} <= ops
+    if name != "resnet8":
+        assert "DEPTHWISE_CONV_2D" in ops
+    else:
+        assert "ADD" in ops
+    out = rt.load(model).graph
+    final = out.tensors[out.outputs[0]].name
+    # the two semantics are two facts only where they can differ: report, do not require
+    diff = int(np.sum(traces["tflm"][final] != traces["litert"][final]))
+    print(f"{name}: ops {sorted(ops)}; tflm vs litert output bytes differing: {diff}")
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_float32_every_tensor_within_1e5(converted, name):
+    model = converted[name]["float32"]
+    x = np.random.default_rng(1).normal(0, 1, (3, *converted[name]["shape"])).astype(np.float32)
+    check_tensors(model, x, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_model_call_takes_the_input_shape(converted, name):
+    m = rt.load(converted[name]["int8"])
+    shape = converted[name]["shape"]
+    assert m.input.shape == shape
+    y = m(_int8_inputs(shape, 3, seed=5))
+    assert y.shape == (3, *m.output.shape) and y.dtype == np.int8
+    with pytest.raises(rt.InputError, match="expected shape"):
+        m(np.zeros((3, int(np.prod(shape))), np.int8))
