@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -110,6 +111,15 @@ class Stages:
             self.say(f"  {name:<{width}}  {took}  {outcome}")
 
 
+def keras_verbosity(quiet: bool) -> int:
+    """Keras fit's verbose: 0 with --quiet; 1 (the carriage-return progress bar) on a terminal;
+    2 (one plain line per epoch) when stdout is a file or a pipe, so a CI log holds no bar
+    redrawn hundreds of times and no colour codes."""
+    if quiet:
+        return 0
+    return 1 if sys.stdout.isatty() else 2
+
+
 def stage_train(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
     """The data and train stages (also `tinyflash train`). Returns {"data", "metrics"}."""
     from tinyflash.atomic import ensure_writable_dir
@@ -128,7 +138,14 @@ def stage_train(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
     def train() -> str:
         from tinyflash.train.fit import train as fit
 
-        metrics = fit(config, result["data"], args.out, log=lambda s: None, summary=stages.say)
+        metrics = fit(
+            config,
+            result["data"],
+            args.out,
+            log=lambda s: None,
+            summary=stages.say,
+            verbose=keras_verbosity(getattr(args, "quiet", False)),
+        )
         result["metrics"] = metrics
         return (
             f"{args.out}/model.keras: test accuracy {metrics['test_accuracy']:.4f} "

@@ -48,6 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--preset", default="default", help=f"one of {', '.join(PRESETS)} (default: default)"
     )
     parser.add_argument("--config", metavar="FILE", help="TOML file with training keys (flags win)")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no per-epoch lines while fitting (the stage lines stay); without it, a terminal "
+        "gets Keras's progress bar and a file or pipe one line per epoch",
+    )
     add_data_argument(parser)
     g = parser.add_argument_group("model and optimisation (override preset and config file)")
     g.add_argument(
@@ -67,6 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--activation", help=f"hidden activation: {', '.join(ACTIVATIONS)}")
     g.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)}")
     g.add_argument("--learning-rate", type=float, metavar="LR")
+    g.add_argument("--lr-schedule", help="constant, or cosine (decays to 0 at the last epoch)")
     g.add_argument("--momentum", type=float, help="SGD momentum")
     g.add_argument("--loss", help=f"one of {', '.join(LOSSES)}")
     g.add_argument("--batch-size", type=int, metavar="N")
@@ -93,6 +100,7 @@ OVERRIDES = (
     "activation",
     "optimizer",
     "learning_rate",
+    "lr_schedule",
     "momentum",
     "loss",
     "batch_size",
