@@ -37,6 +37,7 @@ __all__ = [
     "one_over_one_plus_x_for_x_in_0_1",
     "quantize_multiplier",
     "quantize_multiplier_greater_than_one",
+    "requantize",
     "rounding_divide_by_pot",
     "rounding_half_sum",
     "saturating_left_shift",
@@ -224,6 +225,37 @@ def multiply_by_quantized_multiplier_greater_than_one(x, multiplier, left_shift,
     scaled = _i64(x) << _i64(left_shift)
     _assert_int32("mbqm_gt1 x << left_shift", scaled)
     return saturating_rounding_doubling_high_mul(scaled, multiplier)
+
+
+def requantize(acc: np.ndarray, multiplier, shift, rounding: str, bound: int) -> np.ndarray:
+    """multiply_by_quantized_multiplier for the kernels' hot path (convolutions, MEAN, ADD):
+    the same values, with the contract checked on the parameters instead of on every element.
+
+    acc: int64 array whose values the caller has bounded by |acc| <= bound at prepare time;
+    multiplier / shift: per-tensor scalars or per-channel arrays broadcastable with acc.
+    Asserts bound * 2^max(shift, 0) < 2^31 (so acc and, for "tflm", acc << shift fit int32),
+    multipliers in [0, 2^31) and shifts in [-31, 30]. Works in place on a fresh int64 array.
+    """
+    _check_rounding(rounding)
+    m, sh = _i64(multiplier), _i64(shift)
+    assert m.size == 0 or (m.min() >= 0 and m.max() <= INT32_MAX), "multiplier out of range"
+    assert sh.size == 0 or (sh.min() >= -31 and sh.max() <= 30), "shift out of [-31, 30]"
+    assert (bound << int(max(sh.max(initial=0), 0))) <= INT32_MAX, f"bound {bound} too large"
+    if rounding == "litert":
+        total = 31 - sh
+        t = acc * m
+        t += np.int64(1) << (total - 1)
+        t >>= total
+        return t
+    left, right = np.maximum(sh, 0), np.maximum(-sh, 0)
+    t = acc << left if left.any() else acc.astype(np.int64, copy=True)
+    t *= m  # srdhm: (a * b + 2^30) >> 31; never saturates, m < 2^31 so a * m != 2^62
+    t += np.int64(1) << 30
+    t >>= 31
+    if right.any():  # rounding_divide_by_pot: ties away from zero
+        t += ((np.int64(1) << right) >> 1) - ((t < 0) & (right > 0))
+        t >>= right
+    return t
 
 
 # --- gemmlowp transcendental functions on FixedPoint<int32, integer_bits> raw values ----------

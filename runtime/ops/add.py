@@ -87,11 +87,12 @@ def run(p: AddInt8 | AddFloat, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a, b: broadcastable, same dtype -> their broadcast shape, same dtype."""
     if isinstance(p, AddFloat):
         return np.clip(a + b, p.act_min, p.act_max).astype(np.float32)
-    mbqm = fixedpoint.multiply_by_quantized_multiplier
+    requantize = fixedpoint.requantize
     za, zb, zy = p.zero_points
     ma, mb, my = p.multipliers
     ka, kb, ky = p.shifts
-    a2 = mbqm((a.astype(np.int64) - za) << LEFT_SHIFT, ma, ka, p.rounding)
-    b2 = mbqm((b.astype(np.int64) - zb) << LEFT_SHIFT, mb, kb, p.rounding)
-    y = zy + mbqm(a2 + b2, my, ky, p.rounding)
+    bound = 255 << LEFT_SHIFT  # |q - zp| <= 255; the scaled inputs are at most that too
+    a2 = requantize((a.astype(np.int64) - za) << LEFT_SHIFT, ma, ka, p.rounding, bound)
+    b2 = requantize((b.astype(np.int64) - zb) << LEFT_SHIFT, mb, kb, p.rounding, bound)
+    y = zy + requantize(a2 + b2, my, ky, p.rounding, 2 * bound)
     return np.clip(y, p.act_min, p.act_max).astype(np.int8)

@@ -63,6 +63,7 @@ class DepthwiseConv2DParams:
     multipliers: np.ndarray | None = None
     shifts: np.ndarray | None = None
     rounding: str = "tflm"
+    bound: int = 2**31 - 1  # |acc| bound checked in prepare
 
 
 def prepare(graph: Graph, op: Operator, mode: str) -> DepthwiseConv2DParams:
@@ -134,6 +135,7 @@ def prepare(graph: Graph, op: Operator, mode: str) -> DepthwiseConv2DParams:
         multipliers=np.array([mm for mm, _ in pairs], np.int32),
         shifts=np.array(shifts, np.int32),
         rounding=rounding,
+        bound=bound,
     )
 
 
@@ -153,5 +155,8 @@ def run(p: DepthwiseConv2DParams, x: np.ndarray, *_constants) -> np.ndarray:
     acc += p.bias
     if p.multipliers is None:
         return np.clip(acc, p.act_min, p.act_max).astype(np.float32)
-    scaled = fixedpoint.multiply_by_quantized_multiplier(acc, p.multipliers, p.shifts, p.rounding)
-    return np.clip(scaled + p.output_zero_point, p.act_min, p.act_max).astype(np.int8)
+    scaled = fixedpoint.requantize(
+        acc.astype(np.int64), p.multipliers, p.shifts, p.rounding, p.bound
+    )
+    scaled += p.output_zero_point
+    return np.clip(scaled, p.act_min, p.act_max, out=scaled).astype(np.int8)

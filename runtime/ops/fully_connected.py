@@ -59,6 +59,7 @@ class FullyConnectedInt8:
     rounding: str
     weights_t: np.ndarray = field(repr=False)  # (in, out) float32 or float64 copy for BLAS
     offset: np.ndarray = field(repr=False)  # (out,) int64: bias - input_zp * W.sum(axis=1)
+    bound: int = field(default=2**31 - 1, repr=False)  # |acc| bound checked in prepare
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +165,7 @@ def prepare_dense(graph: Graph, op: Operator, x, w, y, weights: np.ndarray, roun
         rounding=rounding,
         weights_t=weights.astype(np.float32 if in_f * 128 * 128 <= 2**24 else np.float64).T.copy(),
         offset=bias.astype(np.int64) - in_zp * weights.astype(np.int64).sum(axis=1),
+        bound=bound,
     )
 
 
@@ -187,5 +189,6 @@ def run(p, x: np.ndarray, *_constants) -> np.ndarray:
         return np.clip(acc + p.bias, p.act_min, p.act_max).astype(np.float32)
     raw = x2.astype(p.weights_t.dtype) @ p.weights_t  # exact integers, see module docstring
     acc = raw.astype(np.int64) + p.offset
-    scaled = fixedpoint.multiply_by_quantized_multiplier(acc, p.multipliers, p.shifts, p.rounding)
-    return np.clip(scaled + p.output_zero_point, p.act_min, p.act_max).astype(np.int8)
+    scaled = fixedpoint.requantize(acc, p.multipliers, p.shifts, p.rounding, p.bound)
+    scaled += p.output_zero_point
+    return np.clip(scaled, p.act_min, p.act_max, out=scaled).astype(np.int8)

@@ -88,8 +88,8 @@ def run(p: MeanParams, x: np.ndarray, *_constants) -> np.ndarray:
         out = (acc / np.float32(p.count)).astype(np.float32)
     else:
         shifted = moved.astype(np.int64).sum(axis=-1) - p.input_zero_point * p.count
-        out = p.output_zero_point + fixedpoint.multiply_by_quantized_multiplier(
-            shifted, p.multiplier, p.shift, p.rounding
+        out = p.output_zero_point + fixedpoint.requantize(
+            shifted, p.multiplier, p.shift, p.rounding, 255 * p.count
         )
         out = np.clip(out, -128, 127).astype(np.int8)
     return out if shape is None else out.reshape(shape)

@@ -131,3 +131,22 @@ def test_count_leading_zeros():
     v = np.array([0, 1, 2, 3, 2**31 - 1, 2**31, 2**32 - 1] + [2**k for k in range(32)])
     want = [32, 31, 30, 30, 1, 0, 0] + [31 - k for k in range(32)]
     np.testing.assert_array_equal(fp.count_leading_zeros_u32(v), want)
+
+
+@pytest.mark.parametrize("rounding", fp.ROUNDINGS)
+def test_requantize_equals_multiply_by_quantized_multiplier(rounding):
+    """The hot-path requantize gives the checked function's values (per-channel shifts of both
+    signs, every bound up to int32, ties included via small accumulators)."""
+    rng = np.random.default_rng(7)
+    m = rng.integers(2**30, 2**31, 16)
+    shifts = rng.integers(-31, 3, 16)
+    shifts[:3] = [0, -1, 2]
+    bound = (2**31 - 1) >> int(max(shifts.max(), 0))
+    acc = rng.integers(-bound, bound + 1, (500, 16))
+    acc[:50] = rng.integers(-300, 300, (50, 16))
+    acc[50] = bound
+    acc[51] = -bound
+    want = fp.multiply_by_quantized_multiplier(acc, m, shifts, rounding)
+    np.testing.assert_array_equal(fp.requantize(acc, m, shifts, rounding, bound), want)
+    with pytest.raises(AssertionError):
+        fp.requantize(acc, m, shifts, rounding, bound * 8)
