@@ -234,7 +234,7 @@ def requantize(acc: np.ndarray, multiplier, shift, rounding: str, bound: int) ->
     acc: int64 array whose values the caller has bounded by |acc| <= bound at prepare time;
     multiplier / shift: per-tensor scalars or per-channel arrays broadcastable with acc.
     Asserts bound * 2^max(shift, 0) < 2^31 (so acc and, for "tflm", acc << shift fit int32),
-    multipliers in [0, 2^31) and shifts in [-31, 30]. Works in place on a fresh int64 array.
+    multipliers in [0, 2^31) and shifts in [-31, 30]. Returns a new int64 array.
     """
     _check_rounding(rounding)
     m, sh = _i64(multiplier), _i64(shift)
@@ -248,8 +248,8 @@ def requantize(acc: np.ndarray, multiplier, shift, rounding: str, bound: int) ->
         t >>= total
         return t
     left, right = np.maximum(sh, 0), np.maximum(-sh, 0)
-    t = acc << left if left.any() else acc.astype(np.int64, copy=True)
-    t *= m  # srdhm: (a * b + 2^30) >> 31; never saturates, m < 2^31 so a * m != 2^62
+    t = (acc << left if left.any() else acc) * m  # srdhm: (a * b + 2^30) >> 31, exact in
+    # int64 and never saturating (m < 2^31, so a * m is never 2^62)
     t += np.int64(1) << 30
     t >>= 31
     if right.any():  # rounding_divide_by_pot: ties away from zero

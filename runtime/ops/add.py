@@ -87,6 +87,21 @@ def run(p: AddInt8 | AddFloat, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a, b: broadcastable, same dtype -> their broadcast shape, same dtype."""
     if isinstance(p, AddFloat):
         return np.clip(a + b, p.act_min, p.act_max).astype(np.float32)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    if len(shape) < 2 or shape[0] <= 1:
+        return _add_int8(p, a, b)
+    out = np.empty(shape, np.int8)
+    step = max(1, (1 << 16) // max(1, int(np.prod(shape[1:]))))  # rows per block, in cache
+
+    def rows(v, i):
+        return v[i : i + step] if v.ndim == len(shape) and v.shape[0] == shape[0] else v
+
+    for i in range(0, shape[0], step):
+        out[i : i + step] = _add_int8(p, rows(a, i), rows(b, i))
+    return out
+
+
+def _add_int8(p: AddInt8, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     requantize = fixedpoint.requantize
     za, zb, zy = p.zero_points
     ma, mb, my = p.multipliers
@@ -94,5 +109,6 @@ def run(p: AddInt8 | AddFloat, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     bound = 255 << LEFT_SHIFT  # |q - zp| <= 255; the scaled inputs are at most that too
     a2 = requantize((a.astype(np.int64) - za) << LEFT_SHIFT, ma, ka, p.rounding, bound)
     b2 = requantize((b.astype(np.int64) - zb) << LEFT_SHIFT, mb, kb, p.rounding, bound)
-    y = zy + requantize(a2 + b2, my, ky, p.rounding, 2 * bound)
-    return np.clip(y, p.act_min, p.act_max).astype(np.int8)
+    y = requantize(a2 + b2, my, ky, p.rounding, 2 * bound)
+    y += zy
+    return np.clip(y, p.act_min, p.act_max, out=y).astype(np.int8)

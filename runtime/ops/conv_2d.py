@@ -92,6 +92,9 @@ def prepare(graph: Graph, op: Operator, mode: str) -> Conv2DParams:
 def run(p: Conv2DParams, x: np.ndarray, *_constants) -> np.ndarray:
     """x: (N, in_h, in_w, in_c) int8 or float32 -> (N, out_h, out_w, out_c), same dtype."""
     w = p.window
-    cols = im2col(x, w, p.pad_value)
-    y = fully_connected.run(p.fc, cols)
-    return y.reshape(x.shape[0], w.out_h, w.out_w, p.out_channels)
+    out = np.empty((x.shape[0], w.out_h, w.out_w, p.out_channels), x.dtype)
+    step = max(1, (1 << 17) // (w.out_h * w.out_w * p.weights_mat.shape[0]))  # images/block
+    for a in range(0, x.shape[0], step):  # the patches of a block stay in cache
+        cols = im2col(x[a : a + step], w, p.pad_value)
+        out[a : a + step] = fully_connected.run(p.fc, cols).reshape(-1, *out.shape[1:])
+    return out

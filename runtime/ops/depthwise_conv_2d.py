@@ -142,6 +142,16 @@ def prepare(graph: Graph, op: Operator, mode: str) -> DepthwiseConv2DParams:
 def run(p: DepthwiseConv2DParams, x: np.ndarray, *_constants) -> np.ndarray:
     """x: (N, in_h, in_w, in_c) int8 or float32 -> (N, out_h, out_w, in_c * M), same dtype."""
     w = p.window
+    dtype = np.float32 if p.multipliers is None else np.int8
+    out = np.empty((x.shape[0], w.out_h, w.out_w, p.weights.shape[1]), dtype)
+    step = max(1, (1 << 16) // out[0].size)  # images per block: temporaries stay in cache
+    for a in range(0, x.shape[0], step):
+        out[a : a + step] = _block(p, x[a : a + step])
+    return out
+
+
+def _block(p: DepthwiseConv2DParams, x: np.ndarray) -> np.ndarray:
+    w = p.window
     if p.multipliers is None:
         xs = x.astype(np.float32)
     else:
@@ -150,13 +160,15 @@ def run(p: DepthwiseConv2DParams, x: np.ndarray, *_constants) -> np.ndarray:
         xs = np.repeat(xs, p.depth_multiplier, axis=3)
     xp = pad(xs, w, 0)
     acc = np.zeros((x.shape[0], w.out_h, w.out_w, p.weights.shape[1]), xs.dtype)
+    term = np.empty_like(acc)
     for t, view in taps(xp, w):
-        acc += view * p.weights[t]
+        np.multiply(view, p.weights[t], out=term)
+        acc += term
     acc += p.bias
     if p.multipliers is None:
-        return np.clip(acc, p.act_min, p.act_max).astype(np.float32)
+        return np.clip(acc, p.act_min, p.act_max)
     scaled = fixedpoint.requantize(
         acc.astype(np.int64), p.multipliers, p.shifts, p.rounding, p.bound
     )
     scaled += p.output_zero_point
-    return np.clip(scaled, p.act_min, p.act_max, out=scaled).astype(np.int8)
+    return np.clip(scaled, p.act_min, p.act_max, out=scaled)

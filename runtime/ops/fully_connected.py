@@ -32,6 +32,8 @@ from tinyflash.runtime.ops.common import (
     tensor,
 )
 
+BLOCK_ELEMENTS = 1 << 15  # int8 outputs requantized per block (int64 temporaries of 256 KB)
+
 __all__ = ["FullyConnectedFloat", "FullyConnectedInt8", "prepare", "prepare_dense", "run"]
 
 
@@ -187,8 +189,13 @@ def run(p, x: np.ndarray, *_constants) -> np.ndarray:
                 np.multiply(xt[i][:, None], p.weights_t[i], out=term)
                 np.add(acc, term, out=acc)
         return np.clip(acc + p.bias, p.act_min, p.act_max).astype(np.float32)
-    raw = x2.astype(p.weights_t.dtype) @ p.weights_t  # exact integers, see module docstring
-    acc = raw.astype(np.int64) + p.offset
-    scaled = fixedpoint.requantize(acc, p.multipliers, p.shifts, p.rounding, p.bound)
-    scaled += p.output_zero_point
-    return np.clip(scaled, p.act_min, p.act_max, out=scaled).astype(np.int8)
+    out = np.empty((x2.shape[0], p.weights_t.shape[1]), np.int8)
+    step = max(1, BLOCK_ELEMENTS // p.weights_t.shape[1])
+    for a in range(0, x2.shape[0], step):  # row blocks: the int64 temporaries stay in cache
+        raw = x2[a : a + step].astype(p.weights_t.dtype) @ p.weights_t  # exact, see docstring
+        acc = raw.astype(np.int64)
+        acc += p.offset
+        scaled = fixedpoint.requantize(acc, p.multipliers, p.shifts, p.rounding, p.bound)
+        scaled += p.output_zero_point
+        out[a : a + step] = np.clip(scaled, p.act_min, p.act_max, out=scaled)
+    return out
