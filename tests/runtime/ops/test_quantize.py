@@ -43,3 +43,25 @@ def _retype(model: bytes, in_dtype: str, out_dtype: str) -> bytes:
     b = flatbuffers.Builder(1024)
     b.Finish(m.Pack(b), file_identifier=b"TFL3")
     return bytes(b.Output())
+
+
+@pytest.mark.parametrize(
+    "src,dst,in_q,out_q",
+    [
+        ("uint8", "int8", (0.02, 128), (0.02, 0)),  # a uint8 interface: offsets only
+        ("uint8", "int8", (0.02, 131), (0.013, -5)),
+        ("int8", "int8", (0.05, -3), (0.011, 7)),  # where two scales meet
+        ("int8", "int8", (0.011, 7), (0.2, -100)),
+        ("int8", "uint8", (0.03, 0), (0.03, 128)),
+    ],
+)
+def test_requantize_op(src, dst, in_q, out_q):
+    from runtime_testkit import act_t, check_tensors, one_op
+
+    x = act_t("x", (1, 4, 4, 16), in_q, src)
+    y = act_t("y", (1, 4, 4, 16), out_q, dst)
+    model = one_op("QUANTIZE", [x], y)
+    info = np.iinfo(src)
+    v = np.arange(info.min, info.max + 1).astype(src)
+    rows = np.resize(v, (4, 4, 4, 16)).astype(src)  # every input value
+    check_tensors(model, rows)
