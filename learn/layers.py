@@ -92,12 +92,14 @@ class Dropout:
             return x
         if not self.fixed_mask:
             self.mask = self.rng.random(x.shape) >= self.rate  # (batch, features) bool
+        assert self.mask is not None and self.mask.shape == x.shape
         scale = np.asarray(1 / (1 - self.rate), dtype=x.dtype)
         return np.where(self.mask, x * scale, 0).astype(x.dtype)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         if not self.training or self.rate == 0:
             return dy
+        assert self.mask is not None
         scale = np.asarray(1 / (1 - self.rate), dtype=dy.dtype)
         return np.where(self.mask, dy * scale, 0).astype(dy.dtype)
 

@@ -12,12 +12,12 @@ import numpy as np
 __all__ = ["LOSSES", "mse", "mse_gradient", "cross_entropy", "cross_entropy_gradient"]
 
 
-def mse(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+def mse(y: np.ndarray, p: np.ndarray) -> float:
     """Mean squared error: mean over the classes, then over the batch -> a scalar.
 
     L = 1/(batch * classes) * sum over images and classes of (p - y)^2
     """
-    return np.mean(np.mean(np.square(y - p), axis=1))
+    return float(np.mean(np.mean(np.square(y - p), axis=1)))
 
 
 def mse_gradient(y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -25,7 +25,7 @@ def mse_gradient(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     return 2 * (p - y) / np.asarray(p.size, dtype=p.dtype)
 
 
-def cross_entropy(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+def cross_entropy(y: np.ndarray, z: np.ndarray) -> float:
     """Categorical cross-entropy of softmax(z), computed from the logits z (batch, classes).
 
     L_image = -sum_k y_k log p_k with p = softmax(z). With one-hot y that is -log p_true: the
@@ -33,11 +33,11 @@ def cross_entropy(y: np.ndarray, z: np.ndarray) -> np.ndarray:
     log p_k = z_k - log(sum_j e^z_j), so L_image = logsumexp(z) - sum_k y_k z_k: no log of a
     rounded-to-zero probability ever happens. Keras does the same (with TensorFlow it finds the
     logits behind a softmax layer and calls softmax_cross_entropy_with_logits).
-    Returns the mean over the batch, a scalar.
+    Returns the mean over the batch.
     """
     m = z.max(axis=1, keepdims=True)  # (batch, 1): subtracted for the same reason as softmax's
     logsumexp = m[:, 0] + np.log(np.exp(z - m).sum(axis=1))  # (batch,)
-    return np.mean(logsumexp - (y * z).sum(axis=1))
+    return float(np.mean(logsumexp - (y * z).sum(axis=1)))
 
 
 def cross_entropy_gradient(y: np.ndarray, p: np.ndarray) -> np.ndarray:

@@ -84,7 +84,7 @@ class MLP:
             x = layer.forward(x, training)
         return x
 
-    def loss(self, y: np.ndarray) -> np.ndarray:
+    def loss(self, y: np.ndarray) -> float:
         """The loss of the last forward pass against the one-hot targets y (batch, classes)."""
         out = self.layers[-1]
         assert isinstance(out, Dense)
@@ -110,7 +110,7 @@ class MLP:
         self.forward(x, training=True)
         loss = self.loss(y)
         self.backward(y)
-        return float(loss)
+        return loss
 
     def predict(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """(N, in_features) -> (N, classes) probabilities, inference mode (no dropout)."""
