@@ -211,6 +211,24 @@ def inputs_text(doc: dict[str, Any]) -> str:
     )
 
 
+ONNX_INT8_NOTE = (
+    "ort-int8 runs onnxruntime's fused integer kernels, which it picks by CPU; "
+    "model_int8.onnx stores its weights as uint8 (w + 128, the same values) so that they give "
+    "the same bytes on AVX2 and AVX-512 CPUs (export/README.md, 'int8 ONNX on every CPU'). "
+    "Against int8 TFLite it may differ by 1 LSB on some rows: it requantizes in float (round "
+    "half to even), not with TFLite's fixed-point multiplier, so it joins no contract."
+)
+
+
+def notes(doc: dict[str, Any]) -> list[str]:
+    """The manifest's notes, and what a reader needs to know about the executors that ran."""
+    found = list(doc.get("manifest", {}).get("notes", []))
+    ran = {e["name"] for e in doc.get("executors", []) if e.get("status") != "skipped"}
+    if "ort-int8" in ran:
+        found.append(ONNX_INT8_NOTE)
+    return found
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
     def cell(s: str) -> str:
         return str(s).replace("|", "\\|").replace("\n", " ")
@@ -230,8 +248,8 @@ def render_markdown(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str,
         "",
     ]
     parts += [f"- FAIL: {f}" for f in doc["failures"]] + ([""] if doc["failures"] else [])
-    notes = doc.get("manifest", {}).get("notes", [])
-    parts += [f"- note: {n}" for n in notes] + ([""] if notes else [])
+    found = notes(doc)
+    parts += [f"- note: {n}" for n in found] + ([""] if found else [])
     parts += ["## Reproduce", "", "```sh", *commands(run_dir, doc), "```", ""]
     for title, header, rows in sections(run_dir, doc):
         parts += [f"## {title}", "", _md_table(header, rows), ""]
@@ -261,9 +279,9 @@ def render_html(run_dir: Path, doc: dict[str, Any], figures: list[tuple[str, str
     if doc["failures"]:
         parts.append('<ul class="fail">' + "".join(f"<li>{e(f)}</li>" for f in doc["failures"]))
         parts.append("</ul>")
-    notes = doc.get("manifest", {}).get("notes", [])
-    if notes:
-        parts.append("<ul>" + "".join(f"<li>note: {e(n)}</li>" for n in notes) + "</ul>")
+    found = notes(doc)
+    if found:
+        parts.append("<ul>" + "".join(f"<li>note: {e(n)}</li>" for n in found) + "</ul>")
     parts.append("<h2>Reproduce</h2><pre>" + e("\n".join(commands(run_dir, doc))) + "</pre>")
     for k, (title, header, rows) in enumerate(sections(run_dir, doc)):
         if k == 2:  # figures after the executors and contracts, before the long tables

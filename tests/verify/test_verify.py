@@ -55,6 +55,19 @@ def test_report_table_marks_float_vs_int8_pairs_not_compared(verified) -> None:
     assert "n/a" not in rows[("tflm", "litert-int8-ref")]
 
 
+def test_report_says_what_the_int8_onnx_executor_is(verified) -> None:
+    """ort-int8 joins no contract: report.md and report.html say why, and that its fused
+    kernels give the same bytes on every CPU (the exporter's uint8 weights)."""
+    from tinyflash.report import ONNX_INT8_NOTE
+
+    run_folder, doc = verified
+    ran = {e["name"] for e in doc["executors"] if e["status"] == "ran"}
+    if "ort-int8" not in ran:
+        pytest.skip("onnxruntime not installed")
+    assert f"- note: {ONNX_INT8_NOTE}" in (run_folder / "report.md").read_text()
+    assert "same bytes on AVX2 and AVX-512" in (run_folder / "report.html").read_text()
+
+
 def test_tampered_artifact_is_refused_before_anything_runs(run_folder: Path, capsys) -> None:
     path = run_folder / "model_int8.tflite"
     data = bytearray(path.read_bytes())
