@@ -151,6 +151,11 @@ def _pack(f: _Fields) -> dict:
     return {"values_count": f.get(0, "i32", 0, "values_count"), "axis": f.get(1, "i32", 0, "axis")}
 
 
+def _squeeze(f: _Fields) -> dict:
+    arr = None if f.t is None else f.t.array(0, "squeeze_dims", "i32")
+    return {"squeeze_dims": () if arr is None else tuple(int(d) for d in arr)}
+
+
 def _shape(f: _Fields) -> dict:
     return {"out_type": f.get(0, "i8", 0, "out_type")}  # TensorType (the schema's default 0)
 
@@ -177,6 +182,7 @@ OPTIONS: dict[str, tuple[str | None, int, Callable[[_Fields], dict]]] = {
     "RESHAPE": ("ReshapeOptions", 1, _reshape),
     "SHAPE": ("ShapeOptions", 1, _shape),
     "SOFTMAX": ("SoftmaxOptions", 1, _softmax),
+    "SQUEEZE": ("SqueezeOptions", 1, _squeeze),
     "STRIDED_SLICE": ("StridedSliceOptions", 6, _strided_slice),
     "TANH": (None, 0, _none),
 }

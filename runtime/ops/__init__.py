@@ -51,6 +51,7 @@ TFLITE_KERNELS: dict[str, Kernel] = {
     "QUANTIZE": Kernel(quantize.prepare, quantize.run),
     "DEQUANTIZE": Kernel(dequantize.prepare, dequantize.run),
     "RESHAPE": Kernel(reshape.prepare, reshape.run),
+    "SQUEEZE": Kernel(reshape.prepare_squeeze, reshape.run),
     "CONV_2D": Kernel(conv_2d.prepare, conv_2d.run),
     "DEPTHWISE_CONV_2D": Kernel(depthwise_conv_2d.prepare, depthwise_conv_2d.run),
     "MAX_POOL_2D": Kernel(pool_2d.prepare, pool_2d.run_max),

@@ -10,7 +10,7 @@ import numpy as np
 from tinyflash.runtime.graph import Graph, Operator
 from tinyflash.runtime.ops.common import arity, const, require, tensor
 
-__all__ = ["ReshapeParams", "prepare", "run"]
+__all__ = ["ReshapeParams", "prepare", "prepare_squeeze", "run"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,21 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> ReshapeParams:
         unsupported=True,
     )
     return ReshapeParams(per_row)
+
+
+def prepare_squeeze(graph: Graph, op: Operator, rounding: str) -> ReshapeParams:
+    """SQUEEZE: drop size-1 non-batch axes (squeeze_dims, or every size-1 axis after the
+    batch when the option is empty); a RESHAPE to the output's per-row shape."""
+    arity(op, (1,))
+    x = tensor(graph, op, 0, "input", ("float32", "int8", "uint8", "int16", "int32", "int64"))
+    tensor(graph, op, -1, "output", (x.dtype,))
+    rank = len(x.shape)
+    dims = op.options.get("squeeze_dims") or tuple(a for a in range(1, rank) if x.shape[a] == 1)
+    require(all(-rank <= d < rank for d in dims), op, f"SQUEEZE: dims {dims} of rank {rank}")
+    dims = {d % rank for d in dims}
+    require(0 not in dims, op, "SQUEEZE: squeezing the batch axis is not supported", True)
+    require(all(x.shape[d] == 1 for d in dims), op, f"SQUEEZE: dims {sorted(dims)} not size 1")
+    return ReshapeParams(tuple(d for a, d in enumerate(x.shape) if a and a not in dims))
 
 
 def run(p: ReshapeParams, x: np.ndarray, *_constants) -> np.ndarray:

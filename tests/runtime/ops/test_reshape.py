@@ -34,3 +34,21 @@ def test_reshape_there_and_back(dtype):
     # litert cannot batch a RESHAPE whose options fix dimension 0 at 1: one row per call
     rows = [run_litert(model, x[i : i + 1], kernels="reference") for i in range(len(x))]
     np.testing.assert_array_equal(m(x), np.concatenate(rows))
+
+
+@pytest.mark.parametrize("dims", [[1, 2], [], [-3, -2]])
+def test_squeeze_after_mean_keep_dims(dims):
+    """(N, 1, 1, C) -> (N, C): what older converters emit after a keep_dims MEAN."""
+    from runtime_testkit import act_t, check_tensors, one_op
+
+    o = schema.SqueezeOptionsT()
+    o.squeezeDims = dims
+    q = (0.1, 3)
+    model = one_op(
+        "SQUEEZE", [act_t("x", (1, 1, 1, 6), q)], act_t("y", (1, 6), q), o,
+        schema.BuiltinOptions.SqueezeOptions,
+    )  # fmt: skip
+    x = np.arange(-60, 60, dtype=np.int8).reshape(20, 1, 1, 6)
+    check_tensors(model, x, modes=("litert",) if not dims else ("tflm", "litert"))  # TFLM
+    # refuses an empty squeeze_dims (litert squeezes every size-1 axis, as we do)
+    np.testing.assert_array_equal(rt.load(model)(x), x.reshape(20, 6))
