@@ -33,6 +33,7 @@ __all__ = [
     "check_supported",
     "input_shape",
     "load",
+    "static_flatten",
 ]
 
 HIDDEN_ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
@@ -79,6 +80,42 @@ def load(path: str | Path) -> Any:
 def input_shape(model: Any) -> tuple[int, ...]:
     """The model input without the batch: (features,) or (H, W, C)."""
     return tuple(int(d) for d in model.inputs[0].shape[1:])
+
+
+def static_flatten(model: Any) -> Any:
+    """`model` with every Flatten replaced by a reshape to (-1, features), same weights.
+
+    Keras's Flatten reshapes to (shape(x)[0], features), a batch size read at run time, which
+    the converters write as SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE (and Shape, Slice,
+    Concat in ONNX); the -1 form is one RESHAPE with a constant shape and any batch. A model
+    without Flatten is returned as it is.
+    """
+    import keras
+
+    if not any(isinstance(layer, keras.layers.Flatten) for layer in model.layers):
+        return model
+
+    class FlattenRows(keras.layers.Layer):
+        """(N, ...) -> (N, features), the batch as -1."""
+
+        def __init__(self, features: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.features = features
+
+        def call(self, x: Any) -> Any:
+            return keras.ops.reshape(x, (-1, self.features))
+
+        def compute_output_shape(self, shape: Any) -> Any:
+            return (shape[0], self.features)
+
+    def clone(layer: Any) -> Any:
+        if isinstance(layer, keras.layers.Flatten):
+            return FlattenRows(int(layer.output.shape[-1]), name=layer.name)
+        return layer.__class__.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _activation(layer: Any) -> str:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from tinyflash.errors import UserError
-from tinyflash.export.keras_model import check_supported, input_shape
+from tinyflash.export.keras_model import check_supported, input_shape, static_flatten
 
 __all__ = ["OPSET", "FLOAT_OPS", "INT8_OPS", "convert_float32", "convert_int8", "onnx_ops"]
 
@@ -146,6 +146,7 @@ def convert_float32(model: Any) -> bytes:
 
     check_supported(model)
     spec = (tf.TensorSpec((None, *input_shape(model)), tf.float32, name="input"),)
+    model = static_flatten(model)
 
     @tf.function(input_signature=spec)
     def forward(x: Any) -> dict[str, Any]:

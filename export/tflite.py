@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from tinyflash.errors import UserError
-from tinyflash.export.keras_model import check_supported, input_shape
+from tinyflash.export.keras_model import check_supported, input_shape, static_flatten
 
 __all__ = ["SUPPORTED_OPS", "convert_float32", "convert_int8", "tflite_ops"]
 
@@ -56,6 +56,7 @@ def _converter(model: Any, saved_model_dir: str) -> Any:
     import keras
     import tensorflow as tf
 
+    model = static_flatten(model)
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(

@@ -22,6 +22,7 @@ __all__ = ["TrainConfig", "PRESETS", "preset", "from_toml", "resolve", "to_toml"
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad", "adadelta")
 LOSSES = ("categorical_crossentropy", "mse")
+LR_SCHEDULES = ("constant", "cosine")
 ENGINES = ("keras", "numpy")  # numpy: tinyflash.learn (train/numpy_engine.py)
 
 
@@ -35,6 +36,7 @@ class TrainConfig:
     activation: str = "relu"  # hidden-layer activation: relu | sigmoid | tanh | linear
     optimizer: str = "adam"  # sgd | adam | rmsprop | adagrad | adadelta
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"  # or "cosine": lr * (1 + cos(pi * epoch / epochs)) / 2
     momentum: float = 0.0  # SGD only
     loss: str = "categorical_crossentropy"  # or "mse", as the course teaches both
     batch_size: int = 128
@@ -70,6 +72,8 @@ def _check(c: TrainConfig) -> None:
         raise bad("optimizer", c.optimizer, f"one of {', '.join(OPTIMIZERS)}")
     if c.loss not in LOSSES:
         raise bad("loss", c.loss, f"one of {', '.join(LOSSES)}")
+    if c.lr_schedule not in LR_SCHEDULES:
+        raise bad("lr_schedule", c.lr_schedule, f"one of {', '.join(LR_SCHEDULES)}")
     for name in ("learning_rate", "momentum", "dropout", "validation_split"):
         v = getattr(c, name)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
@@ -161,10 +165,11 @@ PRESETS: dict[str, TrainConfig] = {
         hidden=(),
         layers=_conv_blocks(8, "pool", 16, 16, "pool", 32, 24, "pool", "flatten", dropout=0.3),
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate=2e-3,
+        lr_schedule="cosine",
         batch_size=128,
-        epochs=30,
-        patience=5,
+        epochs=20,
+        patience=8,
     ),
     # A larger MNIST CNN (>= 99.3%): two convolutions per stage, 16-32-64 channels.
     "cnn-large": TrainConfig(
@@ -172,10 +177,11 @@ PRESETS: dict[str, TrainConfig] = {
         hidden=(),
         layers=_conv_blocks(16, 16, "pool", 32, 32, "pool", 64, "gap", dropout=0.2),
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate=2e-3,
+        lr_schedule="cosine",
         batch_size=128,
-        epochs=30,
-        patience=5,
+        epochs=15,
+        patience=8,
     ),
 }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import os
 import time
 import zipfile
@@ -29,7 +30,7 @@ from tinyflash.train.data import Dataset
 from tinyflash.train.model import build_model, input_shape, preprocess
 from tinyflash.train.summary import arena_bytes, format_summary, layer_costs
 
-__all__ = ["train", "confusion_matrix", "seed_everything"]
+__all__ = ["train", "confusion_matrix", "cosine_schedule", "seed_everything"]
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: no wall clock in artifacts
 
@@ -41,6 +42,15 @@ def seed_everything(seed: int) -> None:
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+
+
+def cosine_schedule(config: TrainConfig) -> Callable[[int, float], float]:
+    """epoch -> learning rate: cosine decay from config.learning_rate towards 0 at config.epochs."""
+
+    def rate(epoch: int, _current: float) -> float:
+        return config.learning_rate * 0.5 * (1.0 + math.cos(math.pi * epoch / config.epochs))
+
+    return rate
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -141,6 +151,8 @@ def train(
                 monitor="val_loss", patience=config.patience, restore_best_weights=True
             )
         )
+    if config.lr_schedule == "cosine":
+        callbacks.append(keras.callbacks.LearningRateScheduler(cosine_schedule(config)))
     start = time.perf_counter()
     if config.engine == "numpy":  # tinyflash.learn fits the same model's weights
         from tinyflash.train.numpy_engine import fit_numpy

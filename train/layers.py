@@ -19,12 +19,12 @@ Keras layers built, per type (N, H, W, C) -> (N, H', W', C'):
     max_pool2d            MaxPooling2D(pool, strides (default pool), padding)
     average_pool2d        AveragePooling2D(pool, strides (default pool), padding)
     global_average_pool2d GlobalAveragePooling2D()          -> (N, C)
-    batch_norm            BatchNormalization()
+    batch_norm            BatchNormalization(momentum)
     relu, relu6           ReLU(), ReLU(max_value=6)
     flatten               Flatten()                         -> (N, H * W * C)
     dropout               Dropout(rate)
-    add                   Add()([current, named]), after Conv2D(C, 1, strides) on the skip path
-                          if project = true
+    add                   Add()([current, named]), after Conv2D(C, 1, strides, SAME) on the skip
+                          path if project = true (strides: the size ratio, rounded up)
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ LAYER_TYPES: dict[str, dict[str, Any]] = {
     "max_pool2d": dict(_POOL),
     "average_pool2d": dict(_POOL),
     "global_average_pool2d": {},
-    "batch_norm": {},
+    "batch_norm": {"momentum": 0.99},  # of the moving mean / variance, as Keras
     "relu": {},
     "relu6": {},
     "flatten": {},
@@ -118,7 +118,7 @@ def _check_option(where: str, kind: str, key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise bad("true or false")
         return value
-    if key == "rate":
+    if key in ("rate", "momentum"):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
             raise bad("a rate in [0, 1)")
         return float(value)
@@ -208,7 +208,7 @@ def _build_one(spec: LayerSpec, x: Any, name: str | None) -> Any:
         "max_pool2d": lambda: L.MaxPooling2D(**pool()),
         "average_pool2d": lambda: L.AveragePooling2D(**pool()),
         "global_average_pool2d": lambda: L.GlobalAveragePooling2D(name=name),
-        "batch_norm": lambda: L.BatchNormalization(name=name),
+        "batch_norm": lambda: L.BatchNormalization(momentum=o["momentum"], name=name),
         "relu": lambda: L.ReLU(name=name),
         "relu6": lambda: L.ReLU(max_value=6.0, name=name),
         "flatten": lambda: L.Flatten(name=name),
@@ -229,12 +229,9 @@ def build_layers(layers: tuple[LayerSpec, ...], inputs: keras.KerasTensor) -> ke
             x = _build_one(spec, x, name)
         else:
             skip = outputs[spec.get("from")]
-            if spec.get("project"):
-                stride = (
-                    int(skip.shape[1]) // int(x.shape[1]),
-                    int(skip.shape[2]) // int(x.shape[2]),
-                )
-                skip = keras.layers.Conv2D(int(x.shape[-1]), 1, strides=stride,
+            if spec.get("project"):  # 1x1, stride ceil(skip / x), SAME: sizes then match
+                stride = tuple(-(-int(skip.shape[k]) // int(x.shape[k])) for k in (1, 2))
+                skip = keras.layers.Conv2D(int(x.shape[-1]), 1, strides=stride, padding="same",
                                            name=name and f"{name}_projection")(skip)  # fmt: skip
             if tuple(skip.shape[1:]) != tuple(x.shape[1:]):
                 raise ConfigError(
