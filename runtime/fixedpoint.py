@@ -21,6 +21,7 @@ are wrapped explicitly (`wrap_int32`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,7 +38,9 @@ __all__ = [
     "one_over_one_plus_x_for_x_in_0_1",
     "quantize_multiplier",
     "quantize_multiplier_greater_than_one",
+    "Requantizer",
     "requantize",
+    "requantizer",
     "rounding_divide_by_pot",
     "rounding_half_sum",
     "saturating_left_shift",
@@ -227,35 +230,63 @@ def multiply_by_quantized_multiplier_greater_than_one(x, multiplier, left_shift,
     return saturating_rounding_doubling_high_mul(scaled, multiplier)
 
 
-def requantize(acc: np.ndarray, multiplier, shift, rounding: str, bound: int) -> np.ndarray:
-    """multiply_by_quantized_multiplier for the kernels' hot path (convolutions, MEAN, ADD):
-    the same values, with the contract checked on the parameters instead of on every element.
+@dataclass(frozen=True, eq=False)
+class Requantizer:
+    """multiply_by_quantized_multiplier prepared once for the kernels' hot path: the same
+    values, with its contract checked at construction (`requantizer`) on the parameters and on
+    a bound of the accumulators instead of on every element. Call it on an int64 array."""
 
-    acc: int64 array whose values the caller has bounded by |acc| <= bound at prepare time;
-    multiplier / shift: per-tensor scalars or per-channel arrays broadcastable with acc.
-    Asserts bound * 2^max(shift, 0) < 2^31 (so acc and, for "tflm", acc << shift fit int32),
-    multipliers in [0, 2^31) and shifts in [-31, 30]. Returns a new int64 array.
-    """
+    multiplier: np.ndarray  # int64, scalar or per channel
+    rounding: str
+    left: np.ndarray | None  # "tflm": per-channel left shifts (None if all 0)
+    right: np.ndarray | None  # "tflm": right shifts (None if all 0)
+    add: np.ndarray  # the rounding nudge before the final shift ("litert") / 2^30 ("tflm")
+    total: np.ndarray  # "litert": 31 - shift
+
+    def __call__(self, acc: np.ndarray) -> np.ndarray:
+        """acc: int64 array, |acc| <= the bound given to `requantizer` -> a new int64 array."""
+        if self.rounding == "litert":
+            t = acc * self.multiplier
+            t += self.add
+            t >>= self.total
+            return t
+        # srdhm: (a * b + 2^30) >> 31, exact in int64, never saturating (m < 2^31)
+        t = (acc << self.left if self.left is not None else acc) * self.multiplier
+        t += self.add
+        t >>= 31
+        if self.right is not None:  # rounding_divide_by_pot: ties away from zero
+            t += ((np.int64(1) << self.right) >> 1) - ((t < 0) & (self.right > 0))
+            t >>= self.right
+        return t
+
+
+def requantizer(multiplier, shift, rounding: str, bound: int) -> Requantizer:
+    """A Requantizer for x * multiplier * 2^(shift - 31) in `rounding` mode on accumulators the
+    caller has bounded by |x| <= bound. multiplier / shift: scalars or per-channel arrays
+    broadcastable with the accumulators (last axis). Asserts multipliers in [0, 2^31), shifts in
+    [-31, 30] and bound * 2^max(shift, 0) < 2^31 (x and, for "tflm", x << shift fit int32)."""
     _check_rounding(rounding)
     m, sh = _i64(multiplier), _i64(shift)
     assert m.size == 0 or (m.min() >= 0 and m.max() <= INT32_MAX), "multiplier out of range"
     assert sh.size == 0 or (sh.min() >= -31 and sh.max() <= 30), "shift out of [-31, 30]"
     assert (bound << int(max(sh.max(initial=0), 0))) <= INT32_MAX, f"bound {bound} too large"
+    total = 31 - sh
     if rounding == "litert":
-        total = 31 - sh
-        t = acc * m
-        t += np.int64(1) << (total - 1)
-        t >>= total
-        return t
+        return Requantizer(m, rounding, None, None, np.int64(1) << (total - 1), total)
     left, right = np.maximum(sh, 0), np.maximum(-sh, 0)
-    t = (acc << left if left.any() else acc) * m  # srdhm: (a * b + 2^30) >> 31, exact in
-    # int64 and never saturating (m < 2^31, so a * m is never 2^62)
-    t += np.int64(1) << 30
-    t >>= 31
-    if right.any():  # rounding_divide_by_pot: ties away from zero
-        t += ((np.int64(1) << right) >> 1) - ((t < 0) & (right > 0))
-        t >>= right
-    return t
+    return Requantizer(
+        m,
+        rounding,
+        left if left.any() else None,
+        right if right.any() else None,
+        np.int64(1 << 30),
+        total,
+    )
+
+
+def requantize(acc: np.ndarray, multiplier, shift, rounding: str, bound: int) -> np.ndarray:
+    """requantizer(multiplier, shift, rounding, bound)(acc): for one-off calls."""
+    return requantizer(multiplier, shift, rounding, bound)(acc)
 
 
 # --- gemmlowp transcendental functions on FixedPoint<int32, integer_bits> raw values ----------

@@ -46,6 +46,7 @@ class AddInt8:
     act_min: int
     act_max: int
     rounding: str
+    requant: tuple = ()  # (a, b, output) fixedpoint.Requantizer, from prepare
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,13 @@ def prepare(graph: Graph, op: Operator, mode: str) -> AddInt8 | AddFloat:
     mb, kb = _smaller_than_one(float(sb) / twice_max, rounding, op)
     my, ky = _smaller_than_one(twice_max / ((1 << LEFT_SHIFT) * float(sy)), rounding, op)
     lo, hi = activation_range(fused, sy, zy, "int8")
-    return AddInt8((za, zb, zy), (ma, mb, my), (ka, kb, ky), lo, hi, rounding)
+    bound = 255 << LEFT_SHIFT  # |q - zp| <= 255; the scaled inputs are at most that too
+    requant = (
+        fixedpoint.requantizer(ma, ka, rounding, bound),
+        fixedpoint.requantizer(mb, kb, rounding, bound),
+        fixedpoint.requantizer(my, ky, rounding, 2 * bound),
+    )
+    return AddInt8((za, zb, zy), (ma, mb, my), (ka, kb, ky), lo, hi, rounding, requant)
 
 
 def run(p: AddInt8 | AddFloat, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -102,13 +109,10 @@ def run(p: AddInt8 | AddFloat, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _add_int8(p: AddInt8, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    requantize = fixedpoint.requantize
     za, zb, zy = p.zero_points
-    ma, mb, my = p.multipliers
-    ka, kb, ky = p.shifts
-    bound = 255 << LEFT_SHIFT  # |q - zp| <= 255; the scaled inputs are at most that too
-    a2 = requantize((a.astype(np.int64) - za) << LEFT_SHIFT, ma, ka, p.rounding, bound)
-    b2 = requantize((b.astype(np.int64) - zb) << LEFT_SHIFT, mb, kb, p.rounding, bound)
-    y = requantize(a2 + b2, my, ky, p.rounding, 2 * bound)
+    ra, rb, ry = p.requant
+    a2 = ra((a.astype(np.int64) - za) << LEFT_SHIFT)
+    a2 += rb((b.astype(np.int64) - zb) << LEFT_SHIFT)
+    y = ry(a2)
     y += zy
     return np.clip(y, p.act_min, p.act_max, out=y).astype(np.int8)

@@ -63,7 +63,7 @@ class DepthwiseConv2DParams:
     multipliers: np.ndarray | None = None
     shifts: np.ndarray | None = None
     rounding: str = "tflm"
-    bound: int = 2**31 - 1  # |acc| bound checked in prepare
+    requant: fixedpoint.Requantizer | None = None  # the multipliers / shifts, prepared
 
 
 def prepare(graph: Graph, op: Operator, mode: str) -> DepthwiseConv2DParams:
@@ -135,7 +135,7 @@ def prepare(graph: Graph, op: Operator, mode: str) -> DepthwiseConv2DParams:
         multipliers=np.array([mm for mm, _ in pairs], np.int32),
         shifts=np.array(shifts, np.int32),
         rounding=rounding,
-        bound=bound,
+        requant=fixedpoint.requantizer([mm for mm, _ in pairs], shifts, rounding, bound),
     )
 
 
@@ -167,8 +167,6 @@ def _block(p: DepthwiseConv2DParams, x: np.ndarray) -> np.ndarray:
     acc += p.bias
     if p.multipliers is None:
         return np.clip(acc, p.act_min, p.act_max)
-    scaled = fixedpoint.requantize(
-        acc.astype(np.int64), p.multipliers, p.shifts, p.rounding, p.bound
-    )
+    scaled = p.requant(acc.astype(np.int64))
     scaled += p.output_zero_point
     return np.clip(scaled, p.act_min, p.act_max, out=scaled)

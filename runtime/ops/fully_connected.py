@@ -61,7 +61,7 @@ class FullyConnectedInt8:
     rounding: str
     weights_t: np.ndarray = field(repr=False)  # (in, out) float32 or float64 copy for BLAS
     offset: np.ndarray = field(repr=False)  # (out,) int64: bias - input_zp * W.sum(axis=1)
-    bound: int = field(default=2**31 - 1, repr=False)  # |acc| bound checked in prepare
+    requant: fixedpoint.Requantizer | None = field(default=None, repr=False)  # from prepare
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,7 +167,9 @@ def prepare_dense(graph: Graph, op: Operator, x, w, y, weights: np.ndarray, roun
         rounding=rounding,
         weights_t=weights.astype(np.float32 if in_f * 128 * 128 <= 2**24 else np.float64).T.copy(),
         offset=bias.astype(np.int64) - in_zp * weights.astype(np.int64).sum(axis=1),
-        bound=bound,
+        requant=fixedpoint.requantizer(
+            np.array([m for m, _ in pairs], np.int64), np.array(shifts), rounding, bound
+        ),
     )
 
 
@@ -195,7 +197,7 @@ def run(p, x: np.ndarray, *_constants) -> np.ndarray:
         raw = x2[a : a + step].astype(p.weights_t.dtype) @ p.weights_t  # exact, see docstring
         acc = raw.astype(np.int64)
         acc += p.offset
-        scaled = fixedpoint.requantize(acc, p.multipliers, p.shifts, p.rounding, p.bound)
+        scaled = p.requant(acc)
         scaled += p.output_zero_point
         out[a : a + step] = np.clip(scaled, p.act_min, p.act_max, out=scaled)
     return out

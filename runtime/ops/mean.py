@@ -90,6 +90,6 @@ def run(p: MeanParams, x: np.ndarray, *_constants) -> np.ndarray:
         shifted = moved.astype(np.int64).sum(axis=-1) - p.input_zero_point * p.count
         out = p.output_zero_point + fixedpoint.requantize(
             shifted, p.multiplier, p.shift, p.rounding, 255 * p.count
-        )
+        )  # one call per run: the one-off form
         out = np.clip(out, -128, 127).astype(np.int8)
     return out if shape is None else out.reshape(shape)
