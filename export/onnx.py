@@ -1,9 +1,13 @@
 """Keras model -> float32 ONNX, and int8 .tflite -> int8 ONNX in QDQ form.
 
 float32: tf2onnx.convert.from_function on a tf.function wrapping the model (from_keras fails on
-Keras 3 models). Graph input "input" (N, F) float32, output "output" (N, classes) float32.
+Keras 3 models). Graph input "input" (N, F) or (N, H, W, C) float32 (NHWC, as in Keras; tf2onnx
+transposes to NCHW around Conv / MaxPool / AveragePool / GlobalAveragePool and folds what it
+can), output "output" (N, classes) float32.
 Nodes per Dense layer: MatMul (kernel (in, units) float32) -> Add (bias (units,)) -> the
 activation (Relu | Sigmoid | Tanh | nothing for linear | Softmax on the last layer, axis -1).
+CNN layers: Conv (with a folded batch norm), Relu or Clip(0, 6), MaxPool, AveragePool,
+GlobalAveragePool + Squeeze, Mul + Add (a batch norm it cannot fold), Add, Reshape (Flatten).
 
 int8: tf2onnx's TFLite path (from_tflite) on model_int8.tflite. It writes the quantized model
 in QDQ form ("quantize-dequantize"), which carries the TFLite scales and zero points unchanged:

@@ -1,7 +1,8 @@
 """Keras model -> .tflite bytes: float32, and full-integer int8 post-training quantization.
 
 Both go through a Keras ExportArchive with an explicit input signature
-`TensorSpec((None, features), float32, name="input")`, then `TFLiteConverter.from_saved_model`,
+`TensorSpec((None, *input_shape), float32, name="input")` ((None, 784) for a dense model,
+(None, H, W, C) for a CNN), then `TFLiteConverter.from_saved_model`,
 so tensor names do not depend on Keras's global name counters: the same model gives the same
 bytes (tests convert twice and compare sha256).
 
@@ -14,6 +15,17 @@ else is an error), per Keras layer, identical for float32 and int8:
     Dense(tanh)     -> FULLY_CONNECTED (NONE) + TANH
     Dense(softmax)  -> FULLY_CONNECTED (NONE) + SOFTMAX (beta 1.0)
     Dropout         -> nothing
+    Conv2D [+ BatchNormalization] [+ ReLU | ReLU6]
+                    -> CONV_2D, the batch norm folded into its weights and bias, the ReLU
+                       fused (fused_activation_function RELU / RELU6)
+    DepthwiseConv2D -> DEPTHWISE_CONV_2D (the same folding and fusing)
+    SeparableConv2D -> DEPTHWISE_CONV_2D + CONV_2D 1x1
+    BatchNormalization that cannot be folded (its convolution's output is read elsewhere, or
+                    no convolution before it) -> MUL + ADD with per-channel constants
+    Add [+ ReLU]    -> ADD (fused RELU)
+    MaxPooling2D, AveragePooling2D -> MAX_POOL_2D, AVERAGE_POOL_2D
+    GlobalAveragePooling2D -> MEAN over axes [1, 2] (an int32 constant), keep_dims false
+    Flatten         -> RESHAPE to the constant shape (-1, features) (see `static_flatten`)
 
 FULLY_CONNECTED inputs are (activation, weights, bias), and the bias index may be -1 (absent):
 the converter drops all-zero biases (an untrained model has none at all) and folds the bias of
@@ -22,6 +34,11 @@ a linear layer into the following layer's. Measured: 784-32-16-10 linear -> bias
 
 Tensors, float32 model: input (1, F) float32 (batch resizable), weights (units, in) float32
 (FULLY_CONNECTED keeps the kernel transposed), bias (units,) float32, output (1, classes).
+
+CNN tensors: activations (1, H, W, C) NHWC; CONV_2D weights (C_out, kh, kw, C_in), DEPTHWISE
+(1, kh, kw, C_in * m); int8 weights symmetric per-channel (quantized_dimension 0 for CONV_2D,
+3 for DEPTHWISE_CONV_2D); every int8 convolution has an int32 bias (C_out,) (zeros if the Keras
+layer has none).
 
 int8 model: input (1, F) int8 with the input scale/zero point (pixels/255 calibrate to scale
 1/255, zero point -128); weights (units, in) int8, symmetric per-channel (zero point 0, one scale

@@ -21,7 +21,7 @@ def _layers():
     softmax = L.Dense(10, activation="softmax")
     return {
         "conv": ([L.Reshape((28, 28, 1), name="image"), L.Conv2D(4, 3), L.Flatten(), softmax],
-                 r"'image' is a Reshape; only Dense and Dropout"),
+                 r"'image' is a Reshape; not supported \(supported: one input"),
         "hidden_elu": ([L.Dense(8, activation="elu", name="h"), softmax],
                        r"'h' is a hidden layer with activation 'elu'; "
                        r"supported there: relu, sigmoid, tanh, linear"),
@@ -61,7 +61,7 @@ def test_image_shaped_input_is_refused():
     import keras
 
     model = keras.Sequential([keras.Input((28, 28)), keras.layers.Dense(10, activation="softmax")])
-    with pytest.raises(UserError, match=r"expected a flat input of shape \(batch, features\)"):
+    with pytest.raises(UserError, match=r"expected an input of shape \(batch, features\) or"):
         check_supported(model)
 
 
@@ -71,3 +71,60 @@ def test_missing_and_unreadable_files(tmp_path):
     (tmp_path / "model.keras").write_bytes(b"not a zip")
     with pytest.raises(UserError, match="not a readable Keras model"):
         load(tmp_path / "model.keras")
+
+
+def _cnn(*layers):
+    import keras
+
+    x = inputs = keras.Input((12, 12, 1))
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def _cnn_layers():
+    import keras
+
+    L = keras.layers
+    out = L.Dense(10, activation="softmax", name="out")
+    return {
+        "conv_tanh": ([L.Conv2D(4, 3, activation="tanh", name="c"), L.Flatten(), out],
+                      r"layer 'c' \(Conv2D\): activation 'tanh'; supported: linear, relu, relu6"),
+        "leaky": ([L.Conv2D(4, 3), L.ReLU(negative_slope=0.1, name="r"), L.Flatten(), out],
+                  r"'r' \(ReLU\): max_value None, negative_slope 0.1.*supported: ReLU\(\) and"),
+        "relu_max_3": ([L.Conv2D(4, 3), L.ReLU(max_value=3, name="r"), L.Flatten(), out],
+                       r"'r' \(ReLU\): max_value 3, "),
+        "groups": ([L.Conv2D(4, 3, groups=1), L.Conv2D(4, 3, groups=2, name="g"), L.Flatten(),
+                    out], r"'g' \(Conv2D\): groups 2; supported: groups 1"),
+        "dense_on_image": ([L.Conv2D(4, 3), L.Dense(10, activation="softmax", name="d")],
+                           r"'d' \(Dense\) reads a tensor of shape \(None, 10, 10, 4\)"),
+        "gap_keepdims": ([L.GlobalAveragePooling2D(keepdims=True, name="k"), L.Flatten(), out],
+                         r"'k' \(GlobalAveragePooling2D\): keepdims True"),
+        "upsample": ([L.UpSampling2D(name="u"), L.Flatten(), out],
+                     r"'u' is a UpSampling2D; not supported"),
+        "output_not_dense": ([L.Conv2D(4, 3), L.Flatten(), out, L.Dropout(0.1, name="last")],
+                             r"the model output is not the last Dense\(softmax\) layer's 'out'"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(_cnn_layers()))
+def test_unsupported_cnn_layers_are_named(name):
+    layers, message = _cnn_layers()[name]
+    with pytest.raises(UserError, match=message):
+        check_supported(_cnn(*layers))
+
+
+def test_supported_cnn_with_every_layer_type():
+    import keras
+
+    L = keras.layers
+    x = inputs = keras.Input((12, 12, 3))
+    x = L.ReLU(max_value=6.0)(L.BatchNormalization()(L.Conv2D(8, 3, use_bias=False)(x)))
+    skip = x
+    x = L.DepthwiseConv2D(3, padding="same", activation="relu6", depth_multiplier=1)(x)
+    x = L.Add()([x, skip])
+    x = L.SeparableConv2D(8, 3, activation="relu")(x)
+    x = L.AveragePooling2D(2)(L.MaxPooling2D(1)(x))
+    x = L.Dropout(0.1)(L.Flatten()(x))
+    dense = check_supported(keras.Model(inputs, L.Dense(10, activation="softmax")(x)))
+    assert [(d.in_features, d.units) for d in dense] == [(4 * 4 * 8, 10)]
