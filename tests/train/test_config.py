@@ -67,6 +67,7 @@ def test_file_then_flags_win(tmp_path):
         ({"learning_rate": float("nan")}, "'learning_rate': expected a finite number"),
         ({"epochs": 0}, "'epochs': expected an integer >= 1"),
         ({"loss": "hinge"}, "'loss': expected one of categorical_crossentropy, mse"),
+        ({"lr_schedule": "step"}, "'lr_schedule': expected one of constant, cosine, found 'step'"),
         ({"validation_split": 0.0, "early_stopping": True}, "validation_split > 0"),
     ],
 )
@@ -89,3 +90,12 @@ def test_bad_toml_files(tmp_path):
     bad.write_text('epochs = "many"\n')
     with pytest.raises(ConfigError, match="'epochs': expected int, found 'many'"):
         cfg.resolve(cfg.TrainConfig(), cfg.from_toml(bad))
+
+
+def test_cosine_schedule_decays_from_the_learning_rate_to_near_zero():
+    from tinyflash.train.fit import cosine_schedule
+
+    rate = cosine_schedule(cfg.resolve(cfg.preset("cnn"), {"learning_rate": 0.01, "epochs": 10}))
+    rates = [rate(e, 0.0) for e in range(10)]
+    assert rates[0] == 0.01 and rates[5] == pytest.approx(0.005)
+    assert all(a > b for a, b in zip(rates, rates[1:], strict=False)) and 0 < rates[-1] < 3e-4
