@@ -10,7 +10,8 @@ the float model is within 1e-5 of litert's reference kernels and TFLM on every t
         (ZeroPadding2D -> PAD, ReLU6, 13 depthwise-separable blocks, GlobalAveragePooling).
     ResNet-8 (image classification): 32x32x3, three residual stages of 16, 32, 64 with a 1x1
         projection on the skip path when the shape changes, 10 classes.
-Each model is converted once per module (a few seconds each); a handful of inputs each.
+Each model is converted once per module (a few seconds each); a handful of inputs each; DS-CNN
+also with a uint8 interface (QUANTIZE requantizing at both ends).
 """
 
 import numpy as np
@@ -99,6 +100,9 @@ def converted():
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         conv.inference_input_type = conv.inference_output_type = tf.int8
         out[name] = {"int8": conv.convert(), "float32": float32, "shape": shape}
+        if name == "ds_cnn":  # a uint8 interface: QUANTIZE uint8 -> int8 in, int8 -> uint8 out
+            conv.inference_input_type = conv.inference_output_type = tf.uint8
+            out[name]["uint8"] = conv.convert()
     return out
 
 
@@ -144,3 +148,11 @@ def test_model_call_takes_the_input_shape(converted, name):
     assert y.shape == (3, *m.output.shape) and y.dtype == np.int8
     with pytest.raises(rt.InputError, match="expected shape"):
         m(np.zeros((3, int(np.prod(shape))), np.int8))
+
+
+def test_uint8_interface_every_tensor_equals_tflm_and_litert(converted):
+    model = converted["ds_cnn"]["uint8"]
+    x = _int8_inputs(converted["ds_cnn"]["shape"], 4).view(np.uint8)
+    check_tensors(model, x)
+    g = rt.load(model).graph
+    assert g.operators[0].op == "QUANTIZE" and g.operators[-1].op == "QUANTIZE"

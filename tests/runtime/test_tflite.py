@@ -197,3 +197,30 @@ def test_input_checks():
         model(np.zeros((2, 13), np.int8))
     with pytest.raises(Exception, match="dtype"):
         model(np.zeros((2, 12), np.int32))
+
+
+def test_an_options_field_the_reader_does_not_know_is_an_error():
+    def quant_spec(m):  # FullyConnectedOptions field 5 (a newer schema's quant_spec)
+        m.subgraphs[0].operators[0].builtinOptions.quantSpec = [1, 2]
+
+    with pytest.raises(rt.UnsupportedOperatorError, match="options field 5 is not known"):
+        rt.load(_edit(_small_model(), quant_spec))
+
+
+def test_a_fused_activation_not_implemented_is_named():
+    def tanh(m):
+        m.subgraphs[0].operators[0].builtinOptions.fusedActivationFunction = 4
+
+    with pytest.raises(rt.UnsupportedOperatorError, match="fused activation TANH is not supp"):
+        rt.load(_edit(_small_model(), tanh))
+
+
+def test_old_style_opcodes_read_the_same():
+    """Files from older converters carry only deprecated_builtin_code (builtin_code 0)."""
+
+    def old(m):
+        for c in m.operatorCodes:
+            c.builtinCode = 0
+
+    x = np.arange(-128, 127, 11, dtype=np.int8)[:12].reshape(1, 12).repeat(4, axis=0)
+    np.testing.assert_array_equal(rt.load(_edit(_small_model(), old))(x), _outputs(_small_model()))
