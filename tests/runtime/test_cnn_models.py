@@ -7,7 +7,7 @@ the float model is within 1e-5 of litert's reference kernels and TFLM on every t
     DS-CNN (MLPerf Tiny keyword spotting): 49x10x1, conv 10x4 stride 2, 4 depthwise-separable
         blocks of 64, average pool, dense 12.
     MobileNetV1 alpha 0.25 (visual wake words): 96x96x3, keras.applications.MobileNet, 2 classes
-        (ZeroPadding2D -> PAD, ReLU6, 13 depthwise-separable blocks, GlobalAveragePooling).
+        (ReLU6, 13 depthwise-separable blocks, GlobalAveragePooling -> MEAN, 1x1-conv classifier).
     ResNet-8 (image classification): 32x32x3, three residual stages of 16, 32, 64 with a 1x1
         projection on the skip path when the shape changes, 10 classes.
 Each model is converted once per module (a few seconds each); a handful of inputs each; DS-CNN
