@@ -62,6 +62,7 @@ def test_classic_preset_trains_into_a_keras_run_folder(numpy_run, mnist):
 EXECUTORS = "keras,tflm,py-int8-tflm,c-host-int8"  # c-host-int8 compiles the generated header
 
 
+@pytest.mark.slow
 def test_export_codegen_and_verify_accept_the_result(numpy_run, tmp_path):
     import shutil
 
