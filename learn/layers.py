@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinyflash.errors import ConfigError
 from tinyflash.learn import activations
 
 __all__ = ["Dense", "Dropout", "glorot_uniform"]
@@ -36,7 +37,7 @@ class Dense:
     def __init__(self, weights: np.ndarray, bias: np.ndarray, activation: str) -> None:
         if activation not in activations.ACTIVATIONS:
             known = ", ".join(activations.ACTIVATIONS)
-            raise ValueError(f"Dense: activation {activation!r} is not known (supported: {known})")
+            raise ConfigError(f"Dense: activation {activation!r} is not known (supported: {known})")
         self.W, self.b, self.activation = weights, bias, activation
         self.dW = np.zeros_like(weights)
         self.db = np.zeros_like(bias)

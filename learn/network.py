@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tinyflash.errors import ConfigError
 from tinyflash.learn import losses
 from tinyflash.learn.layers import Dense, Dropout, glorot_uniform
 
@@ -26,11 +27,17 @@ class MLP:
 
     def __init__(self, layers: Sequence[Layer], loss: str = "categorical_crossentropy") -> None:
         if not layers or not isinstance(layers[-1], Dense):
-            raise ValueError("MLP: expected Dense (or Dropout) layers ending with a Dense layer")
+            raise ConfigError(
+                "MLP: expected Dense and Dropout layers ending with a Dense layer, found "
+                f"{[type(layer).__name__ for layer in layers]}"
+            )
         if loss not in losses.LOSSES:
-            raise ValueError(f"MLP: loss {loss!r} is not known (supported: {losses.LOSSES})")
+            raise ConfigError(f"MLP: loss {loss!r} is not known (supported: {losses.LOSSES})")
         if loss == "categorical_crossentropy" and layers[-1].activation != "softmax":
-            raise ValueError("MLP: categorical cross-entropy needs a softmax output layer")
+            raise ConfigError(
+                "MLP: categorical cross-entropy expects a softmax output layer, found "
+                f"{layers[-1].activation!r} (use loss 'mse' for other outputs)"
+            )
         self.layers, self.loss_name = list(layers), loss
 
     @classmethod
@@ -72,7 +79,7 @@ class MLP:
             self.dense, zip(values[::2], values[1::2], strict=True), strict=True
         ):
             if W.shape != layer.W.shape or b.shape != layer.b.shape:
-                raise ValueError(
+                raise ConfigError(
                     f"MLP.set_params: expected {layer.W.shape} and {layer.b.shape}, "
                     f"found {W.shape} and {b.shape}"
                 )
