@@ -158,7 +158,8 @@ def train(
         from tinyflash.train.numpy_engine import fit_numpy
 
         history = keras.callbacks.History()
-        history.history = fit_numpy(model, x, y, config, log=log)
+        progress = log if verbose == 0 else print  # one line per epoch, as Keras's bar
+        history.history = fit_numpy(model, x, y, config, log=progress)
     else:
         history = model.fit(
             x,
