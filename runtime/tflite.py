@@ -23,7 +23,7 @@ from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
 from tinyflash.runtime.flatbuffer import Buffer, Table
 from tinyflash.runtime.graph import Graph, Operator, Quantization, Tensor
 from tinyflash.runtime.tflite_options import decode_options
-from tinyflash.runtime.tflite_schema import BUILTIN_OPERATORS
+from tinyflash.runtime.tflite_schema import BUILTIN_OPERATORS, TENSOR_TYPE_NAMES
 
 __all__ = ["BUILTIN_OPERATORS", "TENSOR_TYPES", "read_tflite", "supported_operators"]
 
@@ -114,8 +114,8 @@ def _tensor(t: Table, index: int, buffers: list[bytes]) -> Tensor:
     type_code = t.scalar(1, "i8", 0, "type")
     if type_code not in TENSOR_TYPES:
         raise ModelFormatError(
-            f"{where}: unsupported tensor type {type_code}; supported: "
-            f"{sorted(TENSOR_TYPES.values())}"
+            f"{where}: tensor type {TENSOR_TYPE_NAMES.get(type_code, type_code)} is not "
+            f"supported; supported: {sorted(TENSOR_TYPES.values())}"
         )
     dtype = TENSOR_TYPES[type_code]
     shape_arr = t.array(0, "shape", "i32")

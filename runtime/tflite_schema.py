@@ -1,11 +1,11 @@
-"""TFLite schema enums by name: BuiltinOperator and BuiltinOptions, as literal tables.
+"""TFLite schema enums by name: BuiltinOperator, BuiltinOptions, TensorType, as literal tables.
 
 Generated once from ai_edge_litert.schema_py_generated (tensorflow/compiler/mlir/lite/schema/
 schema.fbs, ai-edge-litert 2.x), then kept as plain literals so the runtime needs no generated
 code: every operator a file can name is reported in words ("CONV_2D"), never as a number.
 """
 
-__all__ = ["BUILTIN_OPERATORS", "BUILTIN_OPTIONS"]
+__all__ = ["BUILTIN_OPERATORS", "BUILTIN_OPTIONS", "TENSOR_TYPE_NAMES"]
 
 # enum BuiltinOperator: code -> name
 BUILTIN_OPERATORS: dict[int, str] = {
@@ -350,4 +350,31 @@ BUILTIN_OPTIONS: dict[int, str] = {
     124: "BitcastOptions",
     125: "BitwiseXorOptions",
     126: "RightShiftOptions",
+}
+
+# enum TensorType: code -> name
+TENSOR_TYPE_NAMES: dict[int, str] = {
+    0: "FLOAT32",
+    1: "FLOAT16",
+    2: "INT32",
+    3: "UINT8",
+    4: "INT64",
+    5: "STRING",
+    6: "BOOL",
+    7: "INT16",
+    8: "COMPLEX64",
+    9: "INT8",
+    10: "FLOAT64",
+    11: "COMPLEX128",
+    12: "UINT64",
+    13: "RESOURCE",
+    14: "VARIANT",
+    15: "UINT32",
+    16: "UINT16",
+    17: "INT4",
+    18: "BFLOAT16",
+    19: "INT2",
+    20: "UINT4",
+    21: "FLOAT8_E4M3FN",
+    22: "FLOAT8_E5M2",
 }

@@ -112,7 +112,7 @@ def test_random_corruption_never_escapes_as_another_error():
         ),
         (lambda m: setattr(m.subgraphs[0].tensors[3].quantization, "scale", [-1.0]), "> 0"),
         (lambda m: setattr(m.subgraphs[0].tensors[3].quantization, "scale", [float("nan")]), "> 0"),
-        (lambda m: setattr(m.subgraphs[0].tensors[0], "type", 11), "tensor type 11"),
+        (lambda m: setattr(m.subgraphs[0].tensors[0], "type", 11), "tensor type COMPLEX64"),
         (lambda m: setattr(m.subgraphs[0], "inputs", [3]), "neither a graph input"),
         (lambda m: m.subgraphs.append(m.subgraphs[0]), "exactly 1 subgraph"),
         (lambda m: setattr(m, "version", 2), "schema version 3"),
@@ -224,3 +224,11 @@ def test_old_style_opcodes_read_the_same():
 
     x = np.arange(-128, 127, 11, dtype=np.int8)[:12].reshape(1, 12).repeat(4, axis=0)
     np.testing.assert_array_equal(rt.load(_edit(_small_model(), old))(x), _outputs(_small_model()))
+
+
+def test_an_unsupported_tensor_type_is_named():
+    def float16(m):
+        m.subgraphs[0].tensors[1].type = 1  # FLOAT16 weights
+
+    with pytest.raises(rt.ModelFormatError, match="tensor type FLOAT16 is not supported"):
+        rt.load(_edit(_small_model(), float16))
