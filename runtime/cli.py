@@ -1,35 +1,41 @@
-"""`tinyflash predict MODEL INPUT`: classify digits with an exported model.
+"""`tinyflash predict MODEL INPUT`: run an exported (or any) .tflite / .onnx model on an input.
 
     tinyflash predict run/model_int8.tflite test:7
     tinyflash predict run/model_int8.onnx digit.png --backend onnxruntime
-    tinyflash predict run/model_float32.tflite batch.npy --backend tflite
+    tinyflash predict sine.tflite x.npy --backend tflite
+    tinyflash predict run/model_int8.tflite photo.png --resize
 
-INPUT: `test:K` (MNIST test image K), a PNG (grayscale/RGB(A), 8-bit; resized to 28x28 by area
-averaging; a light background is inverted to MNIST's white-on-black), or a .npy array of
-shape (784,), (28, 28), (N, 784) or (N, 28, 28) (uint8 0..255, or float pixels in [0, 1]).
+INPUT: `test:K` (test image K of the data set), a PNG, or a .npy array of the model's input
+shape, one row (*shape) or a batch (N, *shape) (uint8 pixels -> p / 255; float values as they
+are; int8 codes for an int8 model). A PNG whose size or channels differ from the model's input
+is refused unless --resize is given (tinyflash.runtime.predict_input). Every change made to the
+input (resized from HxW, converted to grey, inverted, ...) is printed before the results.
 Backends: python (tinyflash.runtime, numpy only; --rounding tflm|litert), tflite
-(ai-edge-litert, reference kernels), onnxruntime. Prints the class and probabilities per image.
+(ai-edge-litert, reference kernels), onnxruntime. A classifier (its last operator is a softmax)
+prints the class and probabilities per input, any other model its output values.
 Only the standard library is imported at module level.
 """
 
 from __future__ import annotations
 
 import argparse
-import struct
-import zlib
 from pathlib import Path
 
 from tinyflash.errors import UserError
 
-__all__ = ["add_arguments", "load_input", "read_png", "run"]
+__all__ = ["add_arguments", "is_classifier", "load_input", "predict", "read_png", "run"]
 
 BACKENDS = ("python", "tflite", "onnxruntime")
-MAX_PNG_PIXELS = 1 << 20  # a digit picture; checked before decompressing (no PNG bombs)
+# Operators that only change the encoding of the result, not what it means
+_PASS_THROUGH = frozenset({"QUANTIZE", "DEQUANTIZE", "RESHAPE", "QuantizeLinear",
+                           "DequantizeLinear", "Reshape", "Flatten"})  # fmt: skip
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="an exported .tflite or .onnx file")
-    parser.add_argument("input", help="test:K, a PNG digit, or a .npy array of images")
+    parser.add_argument("model", help="a .tflite or .onnx file")
+    parser.add_argument(
+        "input", help="test:K, a PNG picture, or a .npy array of the model's input shape"
+    )
     parser.add_argument(
         "--backend",
         choices=BACKENDS,
@@ -42,154 +48,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="tflm",
         help="integer semantics of the python backend (default: tflm)",
     )
+    parser.add_argument(
+        "--resize",
+        action="store_true",
+        help="fit a picture of another size or colour to the model's input (area averaging, "
+        "grey <-> RGB); without it such a picture is refused",
+    )
+    parser.add_argument(
+        "--no-invert",
+        action="store_true",
+        help="keep a light-background grey picture as it is (default: invert it to white on "
+        "black, as MNIST)",
+    )
     parser.add_argument("--data", default=None, help="MNIST file for test:K (default: auto)")
 
 
 def read_png(path: Path):
-    """8-bit, non-interlaced PNG -> (H, W) uint8 luminance (alpha composited on black)."""
-    import numpy as np
+    """8-bit PNG -> (H, W) uint8 luminance (tinyflash.runtime.predict_input.read_png)."""
+    from tinyflash.runtime.predict_input import read_png as read
 
-    data = path.read_bytes()
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise UserError(f"{path}: not a PNG file")
-    pos, idat, header = 8, [], None
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        body = data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-        if kind == b"IHDR":
-            if len(body) != 13:
-                raise UserError(f"{path}: IHDR chunk of {len(body)} bytes, expected 13")
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat.append(body)
-        elif kind == b"IEND":
-            break
-    if header is None:
-        raise UserError(f"{path}: PNG without IHDR")
-    width, height, depth, color, _, _, interlace = header
-    channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(color)
-    if depth != 8 or channels is None or interlace:
-        raise UserError(
-            f"{path}: supported PNGs are 8-bit gray/RGB(A), not interlaced; found "
-            f"depth {depth}, color type {color}, interlace {interlace}"
-        )
-    if not 0 < width * height <= MAX_PNG_PIXELS:
-        raise UserError(
-            f"{path}: PNG of {width}x{height} pixels; supported: 1 to {MAX_PNG_PIXELS:,} "
-            "pixels (a picture of one digit)"
-        )
-    stride = width * channels
-    try:  # at most one byte more than the image needs, however well the data compresses
-        raw = zlib.decompressobj().decompress(b"".join(idat), height * (stride + 1) + 1)
-    except zlib.error as exc:
-        raise UserError(f"{path}: corrupt PNG data ({exc})") from None
-    if len(raw) != height * (stride + 1):
-        raise UserError(f"{path}: PNG data has {len(raw)} bytes, expected {height * (stride + 1)}")
-    rows = np.zeros((height, stride), np.int32)
-    prev = np.zeros(stride, np.int32)
-    for y in range(height):
-        f, line = raw[y * (stride + 1)], np.frombuffer(raw, np.uint8, stride, y * (stride + 1) + 1)
-        cur = line.astype(np.int32)
-        if f == 2:
-            cur = (cur + prev) & 255
-        elif f in (1, 3, 4):
-            out = cur.copy()
-            for i in range(stride):
-                left = out[i - channels] if i >= channels else 0
-                up, ul = prev[i], (prev[i - channels] if i >= channels else 0)
-                if f == 1:
-                    pred = left
-                elif f == 3:
-                    pred = (left + up) // 2
-                else:
-                    p = left + up - ul
-                    pa, pb, pc = abs(p - left), abs(p - up), abs(p - ul)
-                    pred = left if pa <= pb and pa <= pc else (up if pb <= pc else ul)
-                out[i] = (out[i] + pred) & 255
-            cur = out
-        elif f != 0:
-            raise UserError(f"{path}: bad PNG filter type {f}")
-        rows[y], prev = cur, cur
-    img = rows.reshape(height, width, channels).astype(np.float64)
-    gray = img[..., 0] if channels < 3 else img[..., :3] @ [0.299, 0.587, 0.114]
-    if channels in (2, 4):
-        gray = gray * img[..., -1] / 255.0
-    return np.clip(np.rint(gray), 0, 255).astype(np.uint8)
+    return read(Path(path))
 
 
-def _to_mnist(gray):
-    """(H, W) uint8 -> (784,) float32 in [0, 1], 28x28 by area averaging, white on black."""
-    import numpy as np
+def load_input(spec: str, data: str | None = None, shape: tuple[int, ...] = (784,), **kw):
+    """INPUT -> tinyflash.runtime.predict_input.Loaded (x, labels, notes) for `shape`."""
+    from tinyflash.runtime.predict_input import load_input as load
 
-    h, w = gray.shape
-    ys = (np.arange(h) * 28) // h
-    xs = (np.arange(w) * 28) // w
-    sums = np.zeros((28, 28))
-    counts = np.zeros((28, 28))
-    np.add.at(sums, (ys[:, None], xs[None, :]), gray.astype(np.float64))
-    np.add.at(counts, (ys[:, None], xs[None, :]), 1)
-    img = sums / np.maximum(counts, 1)
-    if img.mean() > 127:  # dark digit on a light background
-        img = 255 - img
-    return (np.rint(img).astype(np.float32) / np.float32(255)).reshape(784)
+    return load(spec, shape, data=data, **kw)
 
 
-def load_input(spec: str, data: str | None = None):
-    """INPUT -> ((N, 784) float32 pixels in [0, 1], labels or None)."""
-    import numpy as np
-
-    if spec.startswith("test:"):
-        from tinyflash.train.data import load_mnist
-
-        try:
-            k = int(spec[5:])
-        except ValueError:
-            raise UserError(f"input {spec!r}: expected test:K with an integer K") from None
-        ds = load_mnist(data, allow_download=False)
-        if not 0 <= k < len(ds.x_test):
-            raise UserError(f"input {spec!r}: K must be in [0, {len(ds.x_test)})")
-        x = ds.x_test[k].reshape(1, 784).astype(np.float32) / np.float32(255)
-        return x, np.array([int(ds.y_test[k])])
-    path = Path(spec)
-    if not path.is_file():
-        raise UserError(f"input {spec!r}: no such file (or use test:K)")
-    if path.suffix.lower() == ".png":
-        return _to_mnist(read_png(path))[None], None
-    if path.suffix.lower() == ".npy":
-        try:  # memory-mapped: a header promising more data than the file holds is refused
-            arr = np.load(path, mmap_mode="r", allow_pickle=False)
-        except Exception as exc:  # numpy's header parser raises ValueError, SyntaxError, ...
-            raise UserError(f"{path}: unreadable .npy ({type(exc).__name__}: {exc})") from None
-        if arr.shape in ((784,), (28, 28)):
-            arr = arr[None]
-        if arr.ndim not in (2, 3) or arr.shape[1:] not in ((784,), (28, 28)) or not len(arr):
-            raise UserError(
-                f"{path}: expected shape (784,), (28, 28), (N, 784) or (N, 28, 28) with N > 0, "
-                f"found {arr.shape}"
-            )
-        x = np.array(arr).reshape(len(arr), 784)
-        if x.dtype == np.uint8:
-            return x.astype(np.float32) / np.float32(255), None
-        if x.dtype.kind == "f" and np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1:
-            return x.astype(np.float32), None
-        found = f" in [{x.min()}, {x.max()}]" if x.dtype.kind in "iuf" else ""
-        raise UserError(
-            f"{path}: expected uint8 0..255 or float pixels in [0, 1], found {x.dtype}{found}"
-        )
-    raise UserError(f"input {spec!r}: supported inputs are test:K, .png and .npy")
+def is_classifier(model) -> bool:
+    """The model's last operator that means something (not a (de)quantize or a reshape) is a
+    softmax: its outputs are class probabilities."""
+    ops = [op.op for op in model.graph.operators if op.op not in _PASS_THROUGH]
+    return bool(ops) and ops[-1] in ("SOFTMAX", "Softmax")
 
 
-def predict(model_path: str, x, backend: str, rounding: str):
-    """(N, 784) float32 pixels -> (N, classes) float64 probabilities."""
+def predict(model_path: str, x, backend: str, rounding: str, model=None):
+    """(N, *input shape) float32 values (or the model's int8 codes) -> (N, ...) float64
+    outputs, dequantized. `model`: the tinyflash.runtime.Model of model_path, if loaded."""
     import numpy as np
 
     import tinyflash.runtime as rt
     from tinyflash.runtime.quantize import dequantize, quantize
 
-    model = rt.load(model_path, rounding=rounding)  # also validates the file for every backend
+    if model is None:  # also validates the file for every backend
+        model = rt.load(model_path, rounding=rounding)
     native = x
-    if model.input.dtype != "float32":
+    if model.input.dtype != "float32" and x.dtype != np.dtype(model.input.dtype):
         scale, zero_point = model.input.scale, model.input.zero_point
         if scale is None or zero_point is None:
             raise UserError(f"{model_path}: integer input without quantization parameters")
@@ -217,11 +123,26 @@ def predict(model_path: str, x, backend: str, rounding: str):
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    x, labels = load_input(args.input, args.data)
-    probs = predict(args.model, x, args.backend, args.rounding)
-    for i, p in enumerate(probs):
-        cls = int(np.argmax(p))
-        truth = "" if labels is None else f" (label {labels[i]})"
-        print(f"image {i}: class {cls}{truth}")
-        print("  " + "  ".join(f"{c}:{v:.4f}" for c, v in enumerate(p)))
+    import tinyflash.runtime as rt
+
+    model = rt.load(args.model, rounding=args.rounding)
+    loaded = load_input(
+        args.input,
+        args.data,
+        model.input.shape,
+        resize=args.resize,
+        invert=not args.no_invert,
+        int8_codes=model.input.dtype == "int8",
+    )
+    shape = ", ".join(map(str, model.input.shape))
+    print(f"input {args.input} -> (N, {shape}) {model.input.dtype}: {', '.join(loaded.notes)}")
+    y = predict(args.model, loaded.x, args.backend, args.rounding, model)
+    classifier = is_classifier(model)
+    for i, row in enumerate(y.reshape(len(y), -1)):
+        if classifier:
+            truth = "" if loaded.labels is None else f" (label {loaded.labels[i]})"
+            print(f"input {i}: class {int(np.argmax(row))}{truth}")
+            print("  " + "  ".join(f"{c}:{v:.4f}" for c, v in enumerate(row)))
+        else:
+            print(f"input {i}: output " + " ".join(f"{v:.6g}" for v in row))
     return 0
