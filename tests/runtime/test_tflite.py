@@ -112,7 +112,7 @@ def test_random_corruption_never_escapes_as_another_error():
         ),
         (lambda m: setattr(m.subgraphs[0].tensors[3].quantization, "scale", [-1.0]), "> 0"),
         (lambda m: setattr(m.subgraphs[0].tensors[3].quantization, "scale", [float("nan")]), "> 0"),
-        (lambda m: setattr(m.subgraphs[0].tensors[0], "type", 11), "tensor type COMPLEX64"),
+        (lambda m: setattr(m.subgraphs[0].tensors[0], "type", 11), "tensor type COMPLEX128"),
         (lambda m: setattr(m.subgraphs[0], "inputs", [3]), "neither a graph input"),
         (lambda m: m.subgraphs.append(m.subgraphs[0]), "exactly 1 subgraph"),
         (lambda m: setattr(m, "version", 2), "schema version 3"),
