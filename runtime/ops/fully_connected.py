@@ -15,6 +15,7 @@ correction and bias terms are added in int64.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,10 +85,10 @@ def prepare(graph: Graph, op: Operator, rounding: str):
     weights = const(op, w, "weights")
     require(weights.ndim == 2, op, f"weights must be 2-D (out, in), found shape {weights.shape}")
     in_f = weights.shape[1]
-    require(
-        x.shape[-1] == in_f if x.shape else False,
+    require(  # TFLite flattens the input to (-1, in_features): (1, 5, 5, 64) feeds 1600 inputs
+        bool(x.shape) and (x.shape[-1] == in_f or math.prod(x.shape[1:]) == in_f),
         op,
-        f"input shape {x.shape} does not end in the weights' in_features {in_f}",
+        f"input shape {x.shape} neither ends in nor flattens to the weights' in_features {in_f}",
     )
     require(
         op.options.get("keep_num_dims", False) is False or len(x.shape) == 2,

@@ -116,3 +116,20 @@ def test_int8_exact_at_the_blas_precision_limit(n_in):
         p = rt.prepare(rt.load(model).graph, rounding)[0]
         assert p.weights_t.dtype == (np.float32 if n_in <= 1024 else np.float64)
         np.testing.assert_array_equal(rt.load(model, rounding=rounding)(x), ref, rounding)
+
+
+def test_int8_on_a_4d_input_flattens_it():
+    """Older converters feed (1, H, W, C) straight into FULLY_CONNECTED (no RESHAPE)."""
+    from runtime_testkit import act_t, bias_t, check_tensors, filter_t, one_op, random_input
+
+    rng = np.random.default_rng(3)
+    w = filter_t(rng, "w", (5, 2 * 3 * 4), 0, True)
+    opts = schema.FullyConnectedOptionsT()
+    model = one_op(
+        "FULLY_CONNECTED",
+        [act_t("x", (1, 2, 3, 4), (0.02, 3)), w, bias_t(rng, "b", 0.02, w)],
+        act_t("y", (1, 5), (0.05, -2)),
+        opts,
+        schema.BuiltinOptions.FullyConnectedOptions,
+    )
+    check_tensors(model, random_input(model, 50))
