@@ -168,14 +168,14 @@ PRESETS: dict[str, TrainConfig] = {
         learning_rate=2e-3,
         lr_schedule="cosine",
         batch_size=128,
-        epochs=20,
+        epochs=12,
         patience=8,
     ),
-    # A larger MNIST CNN (>= 99.3%): two convolutions per stage, 16-32-64 channels.
+    # A larger MNIST CNN (>= 99.3%): the cnn preset with twice the channels.
     "cnn-large": TrainConfig(
         preset="cnn-large",
         hidden=(),
-        layers=_conv_blocks(16, 16, "pool", 32, 32, "pool", 64, "gap", dropout=0.2),
+        layers=_conv_blocks(16, "pool", 32, 32, "pool", 64, 48, "pool", "flatten", dropout=0.3),
         optimizer="adam",
         learning_rate=2e-3,
         lr_schedule="cosine",
