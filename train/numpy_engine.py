@@ -52,7 +52,16 @@ def check_supported(config: Any) -> None:
             else field.default
         )
         if field.name not in SUPPORTED_KEYS and value != default:
-            raise _refuse(f"has no support for config '{field.name}' (found {value!r})")
+            raise _refuse(f"has no support for config '{field.name}' (found {_describe(value)})")
+
+
+def _describe(value: Any) -> str:
+    """A short account of a setting: the layer types of a layer list, else its repr."""
+    kinds = [getattr(v, "type", None) for v in value] if isinstance(value, tuple | list) else []
+    if kinds and all(isinstance(k, str) for k in kinds):
+        return "layers " + ", ".join(dict.fromkeys(kinds))
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _numpy_layers(model: Any, rng: np.random.Generator) -> list[Any]:

@@ -91,7 +91,7 @@ def test_export_codegen_and_verify_accept_the_result(numpy_run, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--conv", "8,16"], "has no support for config 'layers'"),
+        (["--conv", "8,16"], "config 'layers' (found layers conv2d"),
         (["--hidden", "512,256"], "784-512-256-10 has 535,818 weights, more than 300,000"),
     ],
 )
