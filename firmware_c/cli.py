@@ -1,25 +1,43 @@
-"""`tinyflash codegen RUN_DIR`: write the C inference headers for a run folder.
+"""`tinyflash codegen RUN_DIR | MODEL.tflite`: write the C inference headers.
 
-Reads RUN_DIR/model_int8.tflite (and model_float32.tflite if present) and writes
-<prefix>_model.h (int8) and <prefix>_f32_model.h (float32) into RUN_DIR, or --out.
+    tinyflash codegen artifacts                       # a run folder: both headers, into it
+    tinyflash codegen sine.tflite --out fw --prefix sine   # any .tflite: fw/sine_model.h
+
+A run folder (from `tinyflash export`): model_int8.tflite -> <prefix>_model.h and, when
+present, model_float32.tflite -> <prefix>_f32_model.h, with the test accuracy manifest.json
+records; written into RUN_DIR (or --out). A .tflite file: one header, int8 or float32 as the
+model is, named after --prefix (default: the file's name as a C identifier), written beside the
+file (or into --out). The run folder's file names live here; the generator
+(tinyflash.firmware_c.generate.generate_header) takes any model file.
 Standard library only at import time.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 from pathlib import Path
+
+from tinyflash.errors import UserError
+
+__all__ = ["add_arguments", "default_prefix", "generate_run", "run"]
+
+RUN_PREFIX = "mnist"  # the run folders' models: MNIST classifiers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "run_dir",
+        "source",
         type=Path,
-        metavar="RUN_DIR",
-        help="run folder holding model_int8.tflite (from `tinyflash export`)",
+        metavar="RUN_DIR|MODEL.tflite",
+        help="a run folder holding model_int8.tflite (from `tinyflash export`), or any .tflite",
     )
     parser.add_argument(
-        "--prefix", default="mnist", help="C name prefix of the API and file names (default: mnist)"
+        "--prefix",
+        default=None,
+        help=f"C name prefix of the API and file names (default: {RUN_PREFIX} for a run folder, "
+        "the file's name for a .tflite)",
     )
     parser.add_argument(
         "--rounding",
@@ -29,15 +47,92 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default); litert = as ai-edge-litert's reference kernels",
     )
     parser.add_argument(
-        "--out", type=Path, default=None, help="folder for the headers (default: RUN_DIR)"
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the headers (default: RUN_DIR, or the model file's folder)",
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    from tinyflash.firmware_c.generate import generate
+def default_prefix(model_path: Path) -> str:
+    """The file's name as a C prefix: 'sine-model.tflite' -> 'sine_model' ('model' if the name
+    gives no valid identifier of at most 21 characters)."""
+    from tinyflash.firmware_c.generate import check_prefix
 
-    for path in generate(
-        args.run_dir, prefix=args.prefix, rounding=args.rounding, out_dir=args.out
-    ):
+    name = re.sub(r"_+", "_", re.sub(r"[^a-z0-9]", "_", model_path.stem.lower())).strip("_")
+    name = f"m_{name}" if name[:1].isdigit() else name
+    try:
+        check_prefix(name)
+    except UserError:
+        return "model"
+    return name
+
+
+def _accuracy(run_dir: Path, artifact: str, executors: tuple[str, ...]) -> str | None:
+    """Test accuracy of `artifact` recorded in run_dir/manifest.json by `tinyflash export`
+    (artifacts.<kind>.file == artifact, evaluation.<executor>.accuracy), first executor found."""
+    path = run_dir / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts"), dict):
+        return None
+    images = (
+        manifest.get("data", {}).get("test_images")
+        if isinstance(manifest.get("data"), dict)
+        else None
+    )
+    for record in manifest["artifacts"].values():
+        if not isinstance(record, dict) or record.get("file") != artifact:
+            continue
+        evaluation = record.get("evaluation") or {}
+        for name in executors:
+            acc = (evaluation.get(name) or {}).get("accuracy")
+            if isinstance(acc, int | float) and not isinstance(acc, bool):
+                where = f"the {images:,} test images" if isinstance(images, int) else "the test set"
+                return f"{100 * acc:.2f} % on {where} ({name}, manifest.json)"
+    return None
+
+
+def generate_run(
+    run_dir: Path, prefix: str = RUN_PREFIX, rounding: str = "tflm", out_dir: Path | None = None
+) -> list[Path]:
+    """Write <prefix>_model.h (and <prefix>_f32_model.h when model_float32.tflite exists)
+    into out_dir (default: run_dir). Returns the paths written."""
+    from tinyflash.firmware_c.generate import check_prefix, generate_header
+
+    check_prefix(prefix)
+    run_dir = Path(run_dir)
+    out_dir = Path(out_dir) if out_dir is not None else run_dir
+    int8 = run_dir / "model_int8.tflite"
+    if not int8.is_file():
+        raise UserError(
+            f"{int8}: no such file; run `tinyflash export` first (expected "
+            "model_int8.tflite in the run folder), or give a .tflite file"
+        )
+    executors = ("tflm",) if rounding == "tflm" else ("litert_reference",)
+    written = [
+        generate_header(
+            int8, out_dir, prefix, rounding, _accuracy(run_dir, int8.name, executors), "int8"
+        )
+    ]
+    f32 = run_dir / "model_float32.tflite"
+    if f32.is_file():
+        accuracy = _accuracy(run_dir, f32.name, ("litert_reference", "litert_default"))
+        written.append(generate_header(f32, out_dir, f"{prefix}_f32", "tflm", accuracy, "float32"))
+    return written
+
+
+def run(args: argparse.Namespace) -> int:
+    from tinyflash.firmware_c.generate import generate_header
+
+    source = args.source
+    if source.is_file() or (source.suffix and not source.is_dir()):  # a model file
+        prefix = args.prefix or default_prefix(source)
+        paths = [generate_header(source, args.out, prefix, args.rounding)]
+    else:  # a run folder; a missing one is named by the model file it would hold
+        paths = generate_run(source, args.prefix or RUN_PREFIX, args.rounding, args.out)
+    for path in paths:
         print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return 0

@@ -1,7 +1,7 @@
 """The C generator: model_int8.tflite -> <prefix>_model.h, model_float32.tflite -> <prefix>_f32_model.h.
 
     text = generate_int8_header(Path("run/model_int8.tflite"), prefix="mnist", rounding="tflm")
-    paths = generate(run_dir, prefix="mnist", rounding="tflm")  # writes both headers
+    path = generate_header(Path("sine.tflite"), out_dir, prefix="sine")  # any .tflite file
 
 One self-contained C99 header per model, stb style: declarations always; definitions (the
 inlined kernel sources from this folder, static const weights, the arena) under
@@ -12,7 +12,6 @@ The int8 constants all come from tinyflash.runtime's loader and prepare step (pl
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +40,7 @@ __all__ = [
     "STATUSES",
     "generate",
     "generate_float_header",
+    "generate_header",
     "generate_int8_header",
     "input_table",
 ]
@@ -108,33 +108,6 @@ def input_table(scale: float, zero_point: int) -> np.ndarray:
 
     pixels = np.arange(256, dtype=np.float32) / np.float32(255.0)
     return quantize(pixels, scale, zero_point, "int8")
-
-
-def _accuracy(run_dir: Path, artifact: str, executors: tuple[str, ...]) -> str | None:
-    """Test accuracy of `artifact` recorded in run_dir/manifest.json by `tinyflash export`
-    (artifacts.<kind>.file == artifact, evaluation.<executor>.accuracy), first executor found."""
-    path = run_dir / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts"), dict):
-        return None
-    images = (
-        manifest.get("data", {}).get("test_images")
-        if isinstance(manifest.get("data"), dict)
-        else None
-    )
-    for record in manifest["artifacts"].values():
-        if not isinstance(record, dict) or record.get("file") != artifact:
-            continue
-        evaluation = record.get("evaluation") or {}
-        for name in executors:
-            acc = (evaluation.get(name) or {}).get("accuracy")
-            if isinstance(acc, int | float) and not isinstance(acc, bool):
-                where = f"the {images:,} test images" if isinstance(images, int) else "the test set"
-                return f"{100 * acc:.2f} % on {where} ({name}, manifest.json)"
-    return None
 
 
 def _status_block(P: str, p: str) -> str:
@@ -633,45 +606,45 @@ int {p}_classify(const uint8_t *pixels) {{
 """
 
 
+def generate_header(
+    model_path: Path,
+    out_dir: Path | None = None,
+    prefix: str = "model",
+    rounding: str = "tflm",
+    accuracy: str | None = None,
+    kind: str | None = None,
+) -> Path:
+    """Write the C header of any .tflite into out_dir (default: the model's folder) as
+    <prefix>_model.h: the int8 header for a full-integer model, the float32 header for a float
+    one (rounding applies to int8 only). accuracy: the banner's accuracy line, if known.
+    kind: "int8" or "float32" to refuse the other kind (None: either). Returns the path."""
+    from tinyflash import atomic
+
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise UserError(f"{model_path}: no such model file")
+    if model_path.suffix.lower() != ".tflite":
+        raise UserError(
+            f"{model_path}: codegen reads a .tflite file (the source of every quantization "
+            f"constant), found {model_path.suffix or 'no suffix'}"
+        )
+    out = Path(out_dir) if out_dir is not None else model_path.parent
+    found = _load(model_path, model_path.read_bytes(), rounding).input.dtype
+    is_float = found == "float32"
+    if kind is not None and found != kind:
+        raise UserError(f"{model_path}: expected a {kind} model, found a {found} input")
+    if is_float:
+        text = generate_float_header(model_path, prefix, accuracy)
+    else:
+        text = generate_int8_header(model_path, prefix, rounding, accuracy)
+    return atomic.write_text(out / f"{prefix}_model.h", text)
+
+
 def generate(
     run_dir: Path, prefix: str = "mnist", rounding: str = "tflm", out_dir: Path | None = None
 ) -> list[Path]:
-    """Write <prefix>_model.h (and <prefix>_f32_model.h when model_float32.tflite exists)
-    into out_dir (default: run_dir). Returns the paths written."""
-    from tinyflash import atomic
+    """A run folder's headers (tinyflash.firmware_c.cli.generate_run, which owns the run
+    folder's file names); kept here for the callers of this name."""
+    from tinyflash.firmware_c.cli import generate_run
 
-    check_prefix(prefix)
-    run_dir = Path(run_dir)
-    out_dir = Path(out_dir) if out_dir is not None else run_dir
-    int8 = run_dir / "model_int8.tflite"
-    if not int8.is_file():
-        raise UserError(
-            f"{int8}: no such file; run `tinyflash export` first (expected "
-            "model_int8.tflite in the run folder)"
-        )
-    written = [
-        atomic.write_text(
-            out_dir / f"{prefix}_model.h",
-            generate_int8_header(
-                int8,
-                prefix,
-                rounding,
-                _accuracy(
-                    run_dir, int8.name, ("tflm",) if rounding == "tflm" else ("litert_reference",)
-                ),
-            ),
-        )
-    ]
-    f32 = run_dir / "model_float32.tflite"
-    if f32.is_file():
-        written.append(
-            atomic.write_text(
-                out_dir / f"{prefix}_f32_model.h",
-                generate_float_header(
-                    f32,
-                    f"{prefix}_f32",
-                    _accuracy(run_dir, f32.name, ("litert_reference", "litert_default")),
-                ),
-            )
-        )
-    return written
+    return generate_run(run_dir, prefix, rounding, out_dir)
