@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +109,7 @@ def load(source: str | os.PathLike | bytes, rounding: str = "tflm") -> Model:
 
 def _check_shape(t: Tensor, value: np.ndarray, where: str, rows: int | None) -> None:
     """The computed value must have the declared dtype and shape (-1 matches any size); for a
-    tensor computed from the graph input (rows = the batch), dimension 0 is the batch."""
+    tensor computed from the graph input (rows = its batch), dimension 0 is the batch."""
     declared = t.shape if rows is None else (rows, *t.shape[1:])
     if (
         value.dtype != np.dtype(t.dtype)
@@ -163,10 +164,13 @@ class Model:
                 f"found {features}"
             )
         out = self.graph.outputs[0]
-        self._batched = {self.graph.inputs[0]}  # tensors computed from the graph input
-        for op in self.graph.operators:
-            if self._kernels[op.op].batched and self._batched.intersection(op.inputs):
-                self._batched.add(op.outputs[0])
+        # tensors computed from the graph input -> their batch per input row (1, or the
+        # bh * bw blocks of a SPACE_TO_BATCH_ND: params may declare a `batch_scale`)
+        self._batched = {self.graph.inputs[0]: Fraction(1)}
+        for op, p in zip(self.graph.operators, self.params, strict=True):
+            scales = [self._batched[i] for i in op.inputs if i in self._batched]
+            if self._kernels[op.op].batched and scales:
+                self._batched[op.outputs[0]] = scales[0] * Fraction(getattr(p, "batch_scale", 1))
         if out not in self._batched:
             raise ModelFormatError(
                 f"graph output tensor {out} ({self.graph.tensors[out].name}) is not computed "
@@ -217,7 +221,8 @@ class Model:
                     f"{op.name or op.op}: cannot run on the tensors the file declares: "
                     f"{type(exc).__name__}: {exc}"
                 ) from None
-            rows = len(x) if op.outputs[0] in self._batched else None
+            scale = self._batched.get(op.outputs[0])
+            rows = None if scale is None else int(len(x) * scale)
             _check_shape(g.tensors[op.outputs[0]], values[op.outputs[0]], op.name or op.op, rows)
         return values
 

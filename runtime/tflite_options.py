@@ -164,6 +164,7 @@ def _shape(f: _Fields) -> dict:
 OPTIONS: dict[str, tuple[str | None, int, Callable[[_Fields], dict]]] = {
     "ADD": ("AddOptions", 2, _add),
     "AVERAGE_POOL_2D": ("Pool2DOptions", 6, _pool_2d),
+    "BATCH_TO_SPACE_ND": ("BatchToSpaceNDOptions", 0, _none),
     "CONCATENATION": ("ConcatenationOptions", 2, _concatenation),
     "CONV_2D": ("Conv2DOptions", 7, _conv_2d),
     "DEPTHWISE_CONV_2D": ("DepthwiseConv2DOptions", 7, _depthwise_conv_2d),
@@ -182,6 +183,7 @@ OPTIONS: dict[str, tuple[str | None, int, Callable[[_Fields], dict]]] = {
     "RESHAPE": ("ReshapeOptions", 1, _reshape),
     "SHAPE": ("ShapeOptions", 1, _shape),
     "SOFTMAX": ("SoftmaxOptions", 1, _softmax),
+    "SPACE_TO_BATCH_ND": ("SpaceToBatchNDOptions", 0, _none),
     "SQUEEZE": ("SqueezeOptions", 1, _squeeze),
     "STRIDED_SLICE": ("StridedSliceOptions", 6, _strided_slice),
     "TANH": (None, 0, _none),

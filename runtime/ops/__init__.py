@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from tinyflash.runtime.ops import (
     add,
+    batch_to_space_nd,
     concatenation,
     conv_2d,
     depthwise_conv_2d,
@@ -28,6 +29,7 @@ from tinyflash.runtime.ops import (
     reshape,
     shape,
     softmax,
+    space_to_batch_nd,
     tanh,
 )
 
@@ -64,6 +66,8 @@ TFLITE_KERNELS: dict[str, Kernel] = {
     "SHAPE": Kernel(shape.prepare_shape, shape.run_shape, batched=False),
     "STRIDED_SLICE": Kernel(shape.prepare_slice, shape.run_slice),
     "PACK": Kernel(shape.prepare_pack, shape.run_pack),
+    "SPACE_TO_BATCH_ND": Kernel(space_to_batch_nd.prepare, space_to_batch_nd.run),
+    "BATCH_TO_SPACE_ND": Kernel(batch_to_space_nd.prepare, batch_to_space_nd.run),
 }
 
 ONNX_KERNELS: dict[str, Kernel] = {
