@@ -279,7 +279,7 @@ def requantizer(multiplier, shift, rounding: str, bound: int) -> Requantizer:
         rounding,
         left if left.any() else None,
         right if right.any() else None,
-        np.int64(1 << 30),
+        np.asarray(1 << 30, np.int64),
         total,
     )
 

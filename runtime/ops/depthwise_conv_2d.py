@@ -152,7 +152,8 @@ def run(p: DepthwiseConv2DParams, x: np.ndarray, *_constants) -> np.ndarray:
 
 def _block(p: DepthwiseConv2DParams, x: np.ndarray) -> np.ndarray:
     w = p.window
-    if p.multipliers is None:
+    xs: np.ndarray
+    if p.requant is None or p.input_zero_point is None:
         xs = x.astype(np.float32)
     else:
         xs = x.astype(np.int32) - np.int32(p.input_zero_point)  # outside taps: pad with 0
@@ -165,7 +166,7 @@ def _block(p: DepthwiseConv2DParams, x: np.ndarray) -> np.ndarray:
         np.multiply(view, p.weights[t], out=term)
         acc += term
     acc += p.bias
-    if p.multipliers is None:
+    if p.requant is None:
         return np.clip(acc, p.act_min, p.act_max)
     scaled = p.requant(acc.astype(np.int64))
     scaled += p.output_zero_point

@@ -72,9 +72,10 @@ def run_max(p: Pool2DParams, x: np.ndarray) -> np.ndarray:
     """x: (N, in_h, in_w, C) -> (N, out_h, out_w, C), same dtype."""
     low = -np.inf if p.dtype == "float32" else -128
     xp = pad(x, p.window, low)
-    out = None
-    for _, view in taps(xp, p.window):
-        out = view.copy() if out is None else np.maximum(out, view, out=out)
+    views = [view for _, view in taps(xp, p.window)]
+    out = views[0].copy()
+    for view in views[1:]:
+        np.maximum(out, view, out=out)
     return np.clip(out, p.act_min, p.act_max).astype(p.dtype)
 
 
