@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("tinyflash.export.cli", "model.keras -> TFLite/ONNX float32+int8, evaluated"),
     "codegen": ("tinyflash.firmware_c.cli", "model_int8.tflite -> one C99 inference header"),
     "verify": ("tinyflash.verify", "run every executor here and check the parity contracts"),
+    "inspect": ("tinyflash.inspect_cli", "operators, shapes, parameters, MACs, arena of a model"),
     "predict": ("tinyflash.runtime.cli", "run a .tflite/.onnx model on a PNG, a .npy or test:K"),
 }
 
