@@ -22,6 +22,7 @@ from tinyflash.runtime.ops import (
     mul,
     onnx_math,
     onnx_qdq,
+    pack,
     pad,
     pool_2d,
     quantize,
@@ -30,6 +31,7 @@ from tinyflash.runtime.ops import (
     shape,
     softmax,
     space_to_batch_nd,
+    strided_slice,
     tanh,
 )
 
@@ -63,9 +65,9 @@ TFLITE_KERNELS: dict[str, Kernel] = {
     "MUL": Kernel(mul.prepare, mul.run),
     "PAD": Kernel(pad.prepare, pad.run),
     "CONCATENATION": Kernel(concatenation.prepare, concatenation.run),
-    "SHAPE": Kernel(shape.prepare_shape, shape.run_shape, batched=False),
-    "STRIDED_SLICE": Kernel(shape.prepare_slice, shape.run_slice),
-    "PACK": Kernel(shape.prepare_pack, shape.run_pack),
+    "SHAPE": Kernel(shape.prepare, shape.run, batched=False),
+    "STRIDED_SLICE": Kernel(strided_slice.prepare, strided_slice.run),
+    "PACK": Kernel(pack.prepare, pack.run),
     "SPACE_TO_BATCH_ND": Kernel(space_to_batch_nd.prepare, space_to_batch_nd.run),
     "BATCH_TO_SPACE_ND": Kernel(batch_to_space_nd.prepare, batch_to_space_nd.run),
 }

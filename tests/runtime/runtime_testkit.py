@@ -366,3 +366,37 @@ def two_input_model(op, shape, qa, qb, qy, fused="NONE"):
         Op(op, [0, 2], [3], o, kind),
     ]
     return build_model(tensors, ops, [0], [3])
+
+
+def flatten_model(begin: int = 0, begin_mask: int = 0, values_count: int = 2):
+    """x (1, 3, 4, 2) int8 -> SHAPE -> STRIDED_SLICE [begin:1] (shrink) -> PACK [n, -1] ->
+    RESHAPE -> y (1, 24): the converter's Flatten with a dynamic batch."""
+    q = (0.05, -17)
+    const = [
+        T("begin", (1,), "int32", np.array([begin], np.int32)),
+        T("end", (1,), "int32", np.array([1], np.int32)),
+        T("strides", (1,), "int32", np.array([1], np.int32)),
+        T("minus_one", (), "int32", np.array(-1, np.int32)),
+    ]
+    tensors = [
+        act_t("x", (1, 3, 4, 2), q),
+        *const,
+        T("shape", (4,), "int32"),
+        T("n", (), "int32"),
+        T("new_shape", (2,), "int32"),
+        act_t("y", (1, 24), q),
+    ]
+    ss = schema.StridedSliceOptionsT()
+    ss.shrinkAxisMask = 1
+    ss.beginMask = begin_mask
+    pack = schema.PackOptionsT()
+    pack.valuesCount, pack.axis = values_count, 0
+    shape = schema.ShapeOptionsT()
+    shape.outType = 2  # INT32, as the converter writes it
+    ops = [
+        Op("SHAPE", [0], [5], shape, schema.BuiltinOptions.ShapeOptions),
+        Op("STRIDED_SLICE", [5, 1, 2, 3], [6], ss, schema.BuiltinOptions.StridedSliceOptions),
+        Op("PACK", [6, 4], [7], pack, schema.BuiltinOptions.PackOptions),
+        Op("RESHAPE", [0, 7], [8], schema.ReshapeOptionsT(), schema.BuiltinOptions.ReshapeOptions),
+    ]
+    return build_model(tensors, ops, [0], [8])
