@@ -1,5 +1,6 @@
 """`python -m tinyflash.learn` (also `tinyflash learn`): one epoch on a few MNIST images, with
-every intermediate value of the first minibatch printed, then the loss of each minibatch."""
+every intermediate value of the first minibatch printed, then the loss of each minibatch.
+`--plots DIR` also draws the figures of tinyflash.learn.plots."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--learning-rate", type=float, default=0.5, metavar="LR", help="(0.5)")
     parser.add_argument("--loss", default="categorical_crossentropy", help="or mse")
     parser.add_argument("--seed", type=int, default=0, help="initial weights and shuffling (0)")
+    parser.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="also write activations.png, optimizers.png, int8_error.png, plots.json to DIR",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +121,13 @@ def run(args: argparse.Namespace, show: Any = print) -> int:
     test_loss, test_acc = evaluate(net, x_test, y_test)
     show(f"after one epoch: loss {test_loss:.4f}, accuracy {test_acc:.3f} on "
          f"{len(x_test)} test images")  # fmt: skip
+    if args.plots:  # matplotlib is imported only here
+        from pathlib import Path
+
+        from tinyflash.learn import plots
+
+        for path in plots.write_all(Path(args.plots), net, x, y, x_test, args):
+            show(f"wrote {path}")
     return 0
 
 

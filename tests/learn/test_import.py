@@ -1,21 +1,28 @@
-"""Layering: tinyflash.learn is numpy and the standard library only, like tinyflash.runtime."""
+"""Layering: tinyflash.learn is numpy and the standard library only, like tinyflash.runtime;
+its plots module loads matplotlib only when it draws."""
 
 import json
 import subprocess
 import sys
 
-HEAVY = {"tensorflow", "keras", "onnx", "onnxruntime", "ai_edge_litert", "tflite_micro", "torch"}
+HEAVY = {
+    "tensorflow", "keras", "onnx", "onnxruntime", "ai_edge_litert", "tflite_micro", "torch",
+    "matplotlib",
+}  # fmt: skip
 
 SCRIPT = """
 import json, sys
 import numpy as np
 import tinyflash.learn as learn
-from tinyflash.learn import cli, network, optimizers
+from tinyflash.learn import cli, network, optimizers, plots
 net = learn.MLP.build([784, 10, 10], "sigmoid", np.random.default_rng(0), dropout=0.1)
-x = np.zeros((4, 784), np.float32); y = np.eye(10, dtype=np.float32)[:4]
+x = np.linspace(0, 1, 4 * 784, dtype=np.float32).reshape(4, 784)
+y = np.eye(10, dtype=np.float32)[:4]
 for name in optimizers.OPTIMIZERS:
     net.train_step_gradients(x, y); optimizers.OPTIMIZERS[name]().step(net.params, net.grads)
 cli.build_parser()
+plots.activation_data()
+plots.layer_int8(net.dense[0], x, x)
 print(json.dumps(sorted(sys.modules)))
 """
 
