@@ -5,10 +5,13 @@
 
 A run folder (from `tinyflash export`): model_int8.tflite -> <prefix>_model.h and, when
 present, model_float32.tflite -> <prefix>_f32_model.h, with the test accuracy manifest.json
-records; written into RUN_DIR (or --out). A .tflite file: one header, int8 or float32 as the
-model is, named after --prefix (default: the file's name as a C identifier), written beside the
-file (or into --out). The run folder's file names live here; the generator
-(tinyflash.firmware_c.generate.generate_header) takes any model file.
+records; written into RUN_DIR (or --out). Written into RUN_DIR, the headers are recorded in
+its manifest.json (sha256, prefix, rounding: a re-run replaces the entries, so `tinyflash
+verify` checks the headers it finds) and measured into footprint.json where arm-none-eabi-gcc
+is installed (--no-footprint skips it), as `tinyflash run` does.
+A .tflite file: one header, int8 or float32 as the model is, named after --prefix (default:
+the file's name as a C identifier), written beside the file (or into --out).
+The run folder's file names live here; the generator (generate.generate_header) takes any file.
 Standard library only at import time.
 """
 
@@ -51,6 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="folder for the headers (default: RUN_DIR, or the model file's folder)",
+    )
+    parser.add_argument(
+        "--no-footprint",
+        action="store_true",
+        help="run folder: do not measure footprint.json (flash/RAM per Cortex-M core, needs "
+        "arm-none-eabi-gcc)",
     )
 
 
@@ -124,6 +133,48 @@ def generate_run(
     return written
 
 
+FOOTPRINT = "footprint.json"
+
+
+def record_headers(run_dir: Path, paths: list[Path], prefix: str, rounding: str) -> list[str]:
+    """Register the headers written into run_dir in its manifest.json (kind, file, sha256,
+    bytes, generator, prefix, rounding), replacing what an earlier codegen recorded, so verify
+    hash-checks them. Returns the kinds recorded."""
+    from tinyflash.report_runfolder import register_artifacts
+
+    kinds = {"header_float" if p.name.endswith("_f32_model.h") else "header_int8": p
+             for p in paths}  # fmt: skip
+    register_artifacts(run_dir, kinds, generator="tinyflash.firmware_c", prefix=prefix,
+                       rounding=rounding)  # fmt: skip
+    return sorted(kinds)
+
+
+def write_footprint(run_dir: Path, header: Path, prefix: str) -> str:
+    """Measure the int8 header per Cortex-M core into run_dir/footprint.json, or say why not
+    (a footprint.json of an earlier header is removed then)."""
+    import tempfile
+
+    from tinyflash.atomic import write_json
+    from tinyflash.firmware_c import footprint as fp
+    from tinyflash.firmware_c.toolchain import ToolchainError
+
+    path = Path(run_dir) / FOOTPRINT
+    reason = fp.skip_reason()
+    if reason:
+        path.unlink(missing_ok=True)  # it measured an earlier header
+        return f"footprint {reason}"
+    no_stack = fp.skip_reason(stack=True)
+    with tempfile.TemporaryDirectory(prefix="tinyflash-footprint-") as work:
+        try:
+            rows = fp.measure(header, prefix, Path(work), stack=no_stack is None)
+        except ToolchainError as exc:  # a toolchain that cannot build (e.g. no newlib)
+            path.unlink(missing_ok=True)
+            return f"footprint failed: {str(exc).splitlines()[0]}"
+    write_json(path, fp.document(header, prefix, rows, no_stack))
+    stack = "" if no_stack is None else f"; stack {no_stack}"
+    return f"{FOOTPRINT} ({len(rows)} core/-O builds{stack})"
+
+
 def run(args: argparse.Namespace) -> int:
     from tinyflash.firmware_c.generate import generate_header
 
@@ -131,8 +182,19 @@ def run(args: argparse.Namespace) -> int:
     if source.is_file() or (source.suffix and not source.is_dir()):  # a model file
         prefix = args.prefix or default_prefix(source)
         paths = [generate_header(source, args.out, prefix, args.rounding)]
-    else:  # a run folder; a missing one is named by the model file it would hold
-        paths = generate_run(source, args.prefix or RUN_PREFIX, args.rounding, args.out)
+        for path in paths:
+            print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+        return 0
+    # a run folder; a missing one is named by the model file it would hold
+    prefix = args.prefix or RUN_PREFIX
+    paths = generate_run(source, prefix, args.rounding, args.out)
     for path in paths:
         print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    inside = args.out is None or Path(args.out).resolve() == source.resolve()
+    if inside and (source / "manifest.json").is_file():
+        kinds = record_headers(source, paths, prefix, args.rounding)
+        print(f"recorded {', '.join(kinds)} in {source / 'manifest.json'} (sha256, rounding)")
+        if not args.no_footprint:
+            header = next(p for p in paths if not p.name.endswith("_f32_model.h"))
+            print(write_footprint(source, header, prefix))
     return 0

@@ -327,45 +327,24 @@ def _export(run: _Run) -> None:
 
 def _footprint(run: _Run, header: Path) -> str:
     """Measure the int8 header per Cortex-M core into footprint.json, or say why not."""
-    import tempfile
+    from tinyflash.firmware_c.cli import write_footprint
 
-    from tinyflash.atomic import write_json
-    from tinyflash.firmware_c import footprint as fp
-    from tinyflash.firmware_c.toolchain import ToolchainError
-
-    path = run.out / FOOTPRINT
-    reason = fp.skip_reason()
-    if reason:
-        path.unlink(missing_ok=True)  # it measured an earlier header
-        return f"footprint {reason}"
-    no_stack = fp.skip_reason(stack=True)
-    with tempfile.TemporaryDirectory(prefix="tinyflash-footprint-") as work:
-        try:
-            rows = fp.measure(header, run.args.prefix, Path(work), stack=no_stack is None)
-        except ToolchainError as exc:  # a toolchain that cannot build (e.g. no newlib)
-            path.unlink(missing_ok=True)
-            return f"footprint failed: {str(exc).splitlines()[0]}"
-    write_json(path, fp.document(header, run.args.prefix, rows, no_stack))
-    stack = "" if no_stack is None else f"; stack {no_stack}"
-    return f"{FOOTPRINT} ({len(rows)} core/-O builds{stack})"
+    return write_footprint(run.out, header, run.args.prefix)
 
 
 def _codegen(run: _Run) -> None:
     result: dict[str, str] = {}
 
     def codegen() -> str:
-        from tinyflash.firmware_c.generate import generate
-        from tinyflash.report_runfolder import register_artifacts
+        from tinyflash.firmware_c.cli import generate_run, record_headers
 
-        paths = generate(run.out, prefix=run.args.prefix, rounding=run.args.rounding)
-        kinds = {"header_float" if p.name.endswith("_f32_model.h") else "header_int8": p
-                 for p in paths}  # fmt: skip
-        register_artifacts(run.out, kinds, generator="tinyflash.firmware_c",
-                           prefix=run.args.prefix, rounding=run.args.rounding)  # fmt: skip
+        paths = generate_run(run.out, prefix=run.args.prefix, rounding=run.args.rounding)
+        record_headers(run.out, paths, run.args.prefix, run.args.rounding)
+        header = next(p for p in paths if not p.name.endswith("_f32_model.h"))
         headers = ", ".join(f"{p.name} ({p.stat().st_size:,} B)" for p in paths)
         start = time.perf_counter()
         with run.stages.status("codegen: footprint per Cortex-M core"):
-            result["footprint"] = _footprint(run, kinds["header_int8"])
+            result["footprint"] = _footprint(run, header)
         return f"{headers}; {result['footprint']} in {time.perf_counter() - start:.1f} s"
 
     run.stages.run("codegen", codegen)

@@ -67,7 +67,7 @@ def _read_json(path: Path) -> Any:
 
 
 def footprint_rows(run_dir: Path) -> tuple[list[dict[str, Any]], str]:
-    """(rows of footprint.json, written by the codegen stage of `tinyflash run`; a note).
+    """(rows of footprint.json, written by `tinyflash codegen RUN_DIR`; a note).
 
     No rows when there is no footprint.json or it measured another int8 header than the
     manifest lists; the note then says why (e.g. "skipped: arm-none-eabi-gcc not found").
@@ -78,7 +78,7 @@ def footprint_rows(run_dir: Path) -> tuple[list[dict[str, Any]], str]:
         header = manifest.get("artifacts", {}).get("header_int8", {}).get("sha256")
         if header and data.get("header_sha256") not in (None, header):
             return [], ("not shown: footprint.json measured another int8 header; "
-                        "`tinyflash run --from codegen` measures this one")  # fmt: skip
+                        "`tinyflash codegen RUN_DIR` measures this one")  # fmt: skip
         rows = [r for r in data["targets"] if isinstance(r, dict)]
         if rows:
             return rows, str(data.get("toolchain", "toolchain not recorded"))
@@ -89,7 +89,8 @@ def footprint_rows(run_dir: Path) -> tuple[list[dict[str, Any]], str]:
     from tinyflash.firmware_c.footprint import skip_reason
 
     return [], skip_reason() or (
-        "not measured: footprint.json is written by the codegen stage of `tinyflash run`"
+        "not measured: footprint.json is written by `tinyflash codegen RUN_DIR` (and the "
+        "codegen stage of `tinyflash run`)"
     )
 
 
