@@ -143,7 +143,8 @@ def _layers_from_flatbuffer(data: bytes) -> list[Layer]:
     sub = model.tables(2, "subgraphs")[0]
     tensors = []
     for k, t in enumerate(sub.tables(0, "tensors")):
-        shape = tuple(int(d) for d in (t.array(0, "shape", "i32") if t.has(0) else ()))
+        dims = t.array(0, "shape", "i32")
+        shape = () if dims is None else tuple(int(d) for d in dims)
         kind = TENSOR_TYPE_NAMES.get(t.scalar(1, "i8", 0, "type"), "?").lower()
         nbytes = sizes[b] if (b := t.scalar(2, "u32", 0, "buffer")) < len(sizes) else 0
         tensors.append(TensorRef(t.string(3, "name") or f"tensor{k}", shape, kind, nbytes > 0,
