@@ -177,6 +177,8 @@ def run_onnxruntime(model: ModelSource, x: np.ndarray, optimize: bool = True) ->
     """Run an .onnx model in onnxruntime (CPU, one thread), the whole batch in one call.
 
     optimize: False sets GraphOptimizationLevel.ORT_DISABLE_ALL (the graph exactly as stored).
+    A model whose batch is fixed at 1 (the int8 ONNX of a dilated CNN, converted from a .tflite
+    with batch 1) runs one row per call.
     x: (N, *input shape) native input dtype. Returns (N, out_features) native output dtype.
     """
     import onnxruntime as ort
@@ -198,5 +200,10 @@ def run_onnxruntime(model: ModelSource, x: np.ndarray, optimize: bool = True) ->
     if not shape or not all(isinstance(d, int) for d in shape):
         raise UserError(f"onnxruntime: expected static sizes after the batch, found {inp.shape}")
     x = _check_input(x, shape, np.dtype(dtypes[inp.type]), "onnxruntime")
+    if inp.shape[0] == 1 and len(x) != 1:  # a fixed batch of 1 (dilated CNN): row by row
+        rows = [session.run(None, {inp.name: x[i : i + 1]})[0] for i in range(len(x))]
+        (out,) = session.get_outputs()
+        empty = np.empty((0, *out.shape[1:]), dtype=dtypes[out.type])
+        return np.concatenate(rows) if rows else empty
     (y,) = session.run(None, {inp.name: x})
     return np.asarray(y)

@@ -27,6 +27,12 @@ else is an error), per Keras layer, identical for float32 and int8:
     GlobalAveragePooling2D -> MEAN over axes [1, 2] (an int32 constant), keep_dims false
     Flatten         -> RESHAPE to the constant shape (-1, features) (see `static_flatten`)
 
+A dilated convolution (dilation_rate > 1) converted with a free batch size becomes
+SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND, which TFLM cannot run; with the batch fixed
+at 1 the converter writes one CONV_2D / DEPTHWISE_CONV_2D with dilation factors. So a model
+with a dilated convolution is converted with input (1, H, W, C) (its shape signature then says
+1, not -1; litert still resizes it to a batch of N, every operator here allows that).
+
 FULLY_CONNECTED inputs are (activation, weights, bias), and the bias index may be -1 (absent):
 the converter drops all-zero biases (an untrained model has none at all) and folds the bias of
 a linear layer into the following layer's. Measured: 784-32-16-10 linear -> biases on layers
@@ -74,15 +80,21 @@ def _converter(model: Any, saved_model_dir: str) -> Any:
     import tensorflow as tf
 
     model = static_flatten(model)
+    batch = 1 if _dilated(model) else None
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(
         "serve",
         functools.partial(model.__call__, training=False),
-        [tf.TensorSpec((None, *input_shape(model)), tf.float32, name="input")],
+        [tf.TensorSpec((batch, *input_shape(model)), tf.float32, name="input")],
     )
     archive.write_out(saved_model_dir, verbose=False)
     return tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+
+
+def _dilated(model: Any) -> bool:
+    """True if a convolution has a dilation rate > 1 (see the module doc)."""
+    return any(max(getattr(layer, "dilation_rate", (1,))) > 1 for layer in model.layers)
 
 
 def _check_ops(data: bytes, what: str) -> bytes:

@@ -198,8 +198,10 @@ def test_tinyflash_runtime_is_bit_exact_when_it_supports_the_operators(cnn_run, 
     np.testing.assert_array_equal(got, want)
 
 
-def test_global_average_pooling_exports_as_mean(mnist):
-    """An untrained conv -> GAP -> Dense model: float TFLite and ONNX equal Keras, int8 runs."""
+def test_dilated_conv_and_global_average_pooling(mnist):
+    """An untrained dilated conv -> GAP -> Dense model: one CONV_2D with dilation (not the
+    SPACE_TO_BATCH_ND chain TFLM cannot run) and MEAN; float TFLite and ONNX equal Keras, the
+    int8 file runs in litert, TFLM and onnxruntime."""
     import keras
 
     from tinyflash.export import onnx as onnx_export
@@ -210,12 +212,19 @@ def test_global_average_pooling_exports_as_mean(mnist):
 
     keras.utils.set_random_seed(2)
     config = cfg.resolve(cfg.TrainConfig(), {"hidden": [], "layers": [
-        {"type": "conv2d", "filters": 6, "strides": 2, "activation": "relu"},
+        {"type": "conv2d", "filters": 6, "dilation": 2, "activation": "relu"},
         {"type": "global_average_pool2d"}]})  # fmt: skip
     model = build_model(config, 10, (28, 28, 1))
     x = preprocess(mnist.x_test[:64], (28, 28, 1))
     f32 = tflite_export.convert_float32(model)
     assert tflite_ops(f32) == ["CONV_2D", "MEAN", "FULLY_CONNECTED", "SOFTMAX"]
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    options = schema.ModelT.InitFromPackedBuf(bytearray(f32), 0).subgraphs[0].operators[0]
+    assert (options.builtinOptions.dilationHFactor, options.builtinOptions.dilationWFactor) == (
+        2,
+        2,
+    )
     want = model.predict(x, verbose=0)
     np.testing.assert_allclose(reference.run_litert(f32, x), want, rtol=0, atol=FLOAT_TOLERANCE)
     onnx_f32 = onnx_export.convert_float32(model)
