@@ -198,6 +198,13 @@ def _describe(plan: Plan) -> str:
     return " -> ".join(parts)
 
 
+def _output_words(plan: Plan) -> str:
+    """What the int8 outputs are: probabilities after a final SOFTMAX, else plain values."""
+    if plan.layers and isinstance(plan.layers[-1], SoftmaxLayer):
+        return "class probabilities; classify returns the largest"
+    return "output values: no softmax at the end, classify's argmax may mean nothing"
+
+
 def _load(model_path: Path, data: bytes, rounding: str):
     """The .tflite `data` read from `model_path` as a tinyflash.runtime.Model; errors name it."""
     import tinyflash.runtime as rt
@@ -268,11 +275,12 @@ extern "C" {{
 #define {P}_ROUNDING "{rounding}"
 #define {P}_ROUNDING_SINGLE {1 if rounding == "litert" else 0}
 
-/* Input: {plan.n_in} int8, real = scale * (q - zero_point); pixels p map to p / 255. */
+/* Input: {plan.n_in} int8, real = scale * (q - zero_point); {p}_quantize / {p}_classify map
+ * uint8 pixels p to p / 255 (a picture model's convention). */
 #define {P}_INPUT_SIZE {plan.n_in}
 #define {P}_INPUT_SCALE {c_float(plan.input_scale)}
 #define {P}_INPUT_ZERO_POINT ({plan.input_zero_point})
-/* Output: {plan.n_out} int8 (class scores / probabilities). */
+/* Output: {plan.n_out} int8 ({_output_words(plan)}). */
 #define {P}_OUTPUT_SIZE {plan.n_out}
 #define {P}_OUTPUT_SCALE {c_float(plan.output_scale)}
 #define {P}_OUTPUT_ZERO_POINT ({plan.output_zero_point})

@@ -82,6 +82,7 @@ def test_int8_header_from_a_file_equals_the_reference(
     text = header.read_text()
     assert "#define REGRESSION_INT8_INPUT_SIZE 12" in text
     assert "#define REGRESSION_INT8_OUTPUT_SIZE 2" in text
+    assert "2 int8 (output values: no softmax at the end" in text  # not "class scores"
     x = _inputs()
     exe = _compile(tmp_path, out, "regression_int8", 0, driver_flags)
     c = np.frombuffer(run_driver(exe, x.tobytes()), np.int8).reshape(-1, 2)
