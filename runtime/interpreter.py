@@ -163,6 +163,13 @@ class Model:
                 f"input: expected a static per-row shape of at most {MAX_ROW_ELEMENTS} elements, "
                 f"found {features}"
             )
+        for op in self.graph.operators:  # no kernel may be asked for a giant activation
+            t = self.graph.tensors[op.outputs[0]]
+            if math.prod(t.shape) > MAX_ROW_ELEMENTS:
+                raise UnsupportedOperatorError(
+                    f"{op.name or op.op}: output {t.name!r} of shape {t.shape}: expected at most "
+                    f"{MAX_ROW_ELEMENTS} elements per row"
+                )
         out = self.graph.outputs[0]
         # tensors computed from the graph input -> their batch per input row (1, or the
         # bh * bw blocks of a SPACE_TO_BATCH_ND: params may declare a `batch_scale`)

@@ -28,7 +28,7 @@ import numpy as np
 from tinyflash.runtime.graph import Graph, Operator
 from tinyflash.runtime.ops import fully_connected
 from tinyflash.runtime.ops.common import arity, const, require, tensor
-from tinyflash.runtime.ops.window import Window, make_window, pad, taps
+from tinyflash.runtime.ops.window import Window, check_output, make_window, pad, taps
 
 REQUANTIZATION = {"tflm": "tflm", "litert": "tflm"}  # mode -> fixedpoint rounding (measured)
 
@@ -77,6 +77,7 @@ def prepare(graph: Graph, op: Operator, mode: str) -> Conv2DParams:
         unsupported=True,
     )
     window = make_window(op, x.shape[1], x.shape[2], kh, kw)
+    check_output(op, window, y.shape, out_c)
     fc = fully_connected.prepare_dense(
         graph, op, x, wt, y, weights.reshape(out_c, kh * kw * in_c), rounding
     )

@@ -34,7 +34,7 @@ from tinyflash.runtime.ops.common import (
     require,
     tensor,
 )
-from tinyflash.runtime.ops.window import Window, make_window, pad, taps
+from tinyflash.runtime.ops.window import Window, check_output, make_window, pad, taps
 
 REQUANTIZATION = {"tflm": "tflm", "litert": "tflm"}  # mode -> fixedpoint rounding (measured)
 
@@ -91,6 +91,7 @@ def prepare(graph: Graph, op: Operator, mode: str) -> DepthwiseConv2DParams:
         f"{name}: depth_multiplier option {option} but the filter implies {m}",
     )
     window = make_window(op, x.shape[1], x.shape[2], kh, kw)
+    check_output(op, window, y.shape, out_c)
     fused = op.options.get("fused_activation", "NONE")
     has_bias = len(op.inputs) == 3 and op.inputs[2] != -1
     bias_dtype = "float32" if x.dtype == "float32" else "int32"

@@ -34,6 +34,10 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> PadParams:
     widths = tuple((int(a), int(b)) for a, b in pads)
     require(all(a >= 0 and b >= 0 for a, b in widths), op, f"PAD: negative paddings {widths}")
     require(widths[0] == (0, 0), op, "PAD: padding the batch axis is not supported", True)
+    out = tuple(d + a + b for d, (a, b) in zip(x.shape, widths, strict=True))
+    require(
+        tuple(y.shape[1:]) == out[1:], op, f"PAD: output declared {y.shape}, paddings give {out}"
+    )
     if x.dtype == "float32":
         return PadParams(widths, 0.0)
     in_q, out_q = per_tensor(op, x, "input"), per_tensor(op, y, "output")

@@ -25,7 +25,7 @@ from tinyflash.runtime.ops.common import (
     require,
     tensor,
 )
-from tinyflash.runtime.ops.window import Window, make_window, pad, taps
+from tinyflash.runtime.ops.window import Window, check_output, make_window, pad, taps
 
 __all__ = ["Pool2DParams", "prepare", "run_average", "run_max"]
 
@@ -50,6 +50,7 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> Pool2DParams:
     require(len(x.shape) == 4, op, f"{op.op}: input must be 4-D NHWC, found shape {x.shape}")
     kh, kw = op.options.get("filter_h", 0), op.options.get("filter_w", 0)
     window = make_window(op, x.shape[1], x.shape[2], kh, kw)
+    check_output(op, window, y.shape, x.shape[3])
     ones = pad(np.ones((1, x.shape[1], x.shape[2], 1), np.int32), window, 0)
     counts = sum(view for _, view in taps(ones, window))[0]
     fused = op.options.get("fused_activation", "NONE")

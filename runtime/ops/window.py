@@ -17,7 +17,7 @@ import numpy as np
 from tinyflash.runtime.graph import Operator
 from tinyflash.runtime.ops.common import require
 
-__all__ = ["Window", "make_window", "pad", "taps"]
+__all__ = ["Window", "check_output", "make_window", "pad", "taps"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,16 @@ def make_window(op: Operator, in_h: int, in_w: int, kh: int, kw: int) -> Window:
         f"the {in_h}x{in_w} input",
     )
     return Window(kh, kw, sh, sw, dh, dw, top, bottom, left, right, in_h, in_w, out_h, out_w)
+
+
+def check_output(op: Operator, w: Window, shape: tuple[int, ...], channels: int) -> None:
+    """The output tensor the file declares must be (batch, out_h, out_w, channels)."""
+    require(
+        len(shape) == 4 and tuple(shape[1:]) == (w.out_h, w.out_w, channels),
+        op,
+        f"{op.op}: output declared {shape}, but the window gives (N, {w.out_h}, {w.out_w}, "
+        f"{channels})",
+    )
 
 
 def pad(x: np.ndarray, w: Window, value) -> np.ndarray:

@@ -124,3 +124,14 @@ def test_grouped_convolution_is_refused_in_words():
     b.Finish(m.Pack(b), file_identifier=b"TFL3")
     with pytest.raises(rt.UnsupportedOperatorError, match="CONV_2D: input channels 8"):
         rt.load(bytes(b.Output()))
+
+
+def test_a_declared_output_shape_the_window_does_not_give_is_an_error():
+    import flatbuffers
+
+    m = schema.ModelT.InitFromPackedBuf(bytearray(conv_model(stride=(2, 2))), 0)
+    m.subgraphs[0].tensors[-1].shape = [1, 9, 7, 5]  # stride 2 gives 5 x 4
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    with pytest.raises(rt.ModelFormatError, match=r"CONV_2D: output declared \(1, 9, 7, 5\)"):
+        rt.load(bytes(b.Output()))
