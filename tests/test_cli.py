@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinyflash.train.config import PRESETS
+
 TINYFLASH = [sys.executable, "-P", "-m", "tinyflash"]
 
 
@@ -32,7 +34,7 @@ def test_help_lists_the_sub_commands():
     [
         (
             ["train", "--preset", "huge"],
-            "unknown preset 'huge' (supported: classic, default, tiny)",
+            f"unknown preset 'huge' (supported: {', '.join(PRESETS)})",
         ),
         (["train", "--epochs", "many"], "argument --epochs: invalid int value: 'many'"),
         (["train", "--hidden", "12,-3"], "expected positive layer sizes like 128,64"),

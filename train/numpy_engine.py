@@ -59,7 +59,7 @@ def _describe(value: Any) -> str:
     """A short account of a setting: the layer types of a layer list, else its repr."""
     kinds = [getattr(v, "type", None) for v in value] if isinstance(value, tuple | list) else []
     if kinds and all(isinstance(k, str) for k in kinds):
-        return "layers " + ", ".join(dict.fromkeys(kinds))
+        return "layers " + ", ".join(dict.fromkeys(str(k) for k in kinds))
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
