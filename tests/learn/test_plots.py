@@ -139,6 +139,12 @@ def test_docs_images_are_up_to_date(tmp_path):
     """docs/img holds what `tinyflash learn --images 6400 --batch-size 32 --plots docs/img`
     draws today: its plots.json equals a fresh run's (6 significant digits; float32 training
     may differ in the last bits between CPUs, hence the tolerance)."""
+    command = " ".join(["tinyflash learn", *DOCS_ARGS, "--plots docs/img"])
+    for tutorial in ("tutorial.md", "tutorial.es.md"):
+        text = (DOCS_IMG.parent / tutorial).read_text(encoding="utf-8")
+        assert command in text, f"{tutorial} does not state {command!r}"
+        for name in plots.FILES:
+            assert f"](img/{name})" in text, f"{tutorial} does not show img/{name}"
     for name in plots.FILES:
         width, height = png_size((DOCS_IMG / name).read_bytes())
         assert width >= 400 and height >= 250
