@@ -8,6 +8,7 @@ What Keras does inside model.fit, in small files to read in this order:
     network.py      the multilayer perceptron: forward left to right, backward right to left
     optimizers.py   SGD (momentum, Nesterov), Adam, RMSprop, Adagrad, Adadelta, as in Keras 3
     fit.py          epochs, minibatches, early stopping
+    plots.py        the figures of `tinyflash learn --plots DIR` (matplotlib only when drawing)
 
 numpy and the standard library only (tests/learn/test_import.py checks it). The tests in
 tests/learn/ prove that, from the same weights and minibatches, every loss, gradient and

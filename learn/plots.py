@@ -173,9 +173,11 @@ def _figure(*args: Any, **kwargs: Any) -> Any:
 
 def draw_activations(data: dict[str, Any], path: Path) -> None:
     fig, (ax_f, ax_d) = _figure(1, 2, figsize=(10, 4))
-    for name in ("sigmoid", "tanh", "relu", "linear"):
-        ax_f.plot(data["z"], data[name]["a"], label=name)
-        ax_d.plot(data["z"], data[name]["slope"], label=name)
+    styles = {"linear": ("grey", "--"), "sigmoid": ("C0", "-"), "tanh": ("C1", "-")}
+    for name in ("linear", "sigmoid", "tanh", "relu"):  # relu last: it covers linear for z > 0
+        color, dash = styles.get(name, ("C2", "-"))
+        ax_f.plot(data["z"], data[name]["a"], dash, color=color, label=name)
+        ax_d.plot(data["z"], data[name]["slope"], dash, color=color, label=name)
     for ax, title in ((ax_f, "a = f(z)"), (ax_d, "f'(z), computed from a")):
         ax.set(title=title, xlabel="z", ylim=(-1.5, 2.5))
         ax.grid(alpha=0.3)
