@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 _FLOAT = ("float32",)
+_SHAPE_DTYPES = ("float32", "int8", "uint8")  # the shape no-ops also move QDQ's int8 tensors
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,9 +59,12 @@ class OnnxParams:
 def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxParams:
     n_in = {"MatMul": (2,), "Add": (2,), "Gemm": (2, 3), "Reshape": (2,)}.get(op.op, (1,))
     arity(op, n_in)
+    dtypes = _SHAPE_DTYPES if op.op in ("Reshape", "Flatten", "Identity") else _FLOAT
     for slot in range(len(op.inputs)):  # slots below min(n_in) are required: -1 is refused
         if (op.inputs[slot] != -1 or slot < min(n_in)) and not (op.op == "Reshape" and slot == 1):
-            tensor(graph, op, slot, f"input {slot}", _FLOAT)
+            t = tensor(graph, op, slot, f"input {slot}", dtypes)
+            if dtypes is _SHAPE_DTYPES:
+                tensor(graph, op, -1, "output", (t.dtype,))
     consts = tuple(None if i == -1 else graph.tensors[i].data for i in op.inputs)
     attrs: dict = {}
     if op.op in ("MatMul", "Gemm"):
