@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tinyflash.errors import UserError
 
-__all__ = ["add_arguments", "default_prefix", "generate_run", "run"]
+__all__ = ["add_arguments", "c_unsupported", "default_prefix", "generate_run", "run"]
 
 RUN_PREFIX = "mnist"  # the run folders' models: MNIST classifiers
 
@@ -104,6 +104,28 @@ def _accuracy(run_dir: Path, artifact: str, executors: tuple[str, ...]) -> str |
     return None
 
 
+def c_unsupported(run_dir: Path) -> str | None:
+    """Why the C generator cannot write the int8 header of run_dir/model_int8.tflite (the
+    operators it has no C kernel for, in words, with the supported list), or None if it can
+    (or there is no int8 model: generate_run says so). Reads the graph only (no kernel set-up).
+    """
+    from tinyflash.firmware_c.plan import SUPPORTED
+    from tinyflash.runtime.tflite import read_tflite
+
+    int8 = Path(run_dir) / "model_int8.tflite"
+    if not int8.is_file():
+        return None
+    graph = read_tflite(int8.read_bytes())
+    interface = ("QUANTIZE", "DEQUANTIZE")  # a float interface: handled by the C API itself
+    missing = [op.op for op in graph.operators if op.op not in SUPPORTED + interface]
+    if not missing:
+        return None
+    return (
+        f"the C generator does not support {', '.join(dict.fromkeys(missing))} yet "
+        f"({int8.name}); supported: {', '.join(SUPPORTED)}"
+    )
+
+
 def generate_run(
     run_dir: Path, prefix: str = RUN_PREFIX, rounding: str = "tflm", out_dir: Path | None = None
 ) -> list[Path]:
@@ -120,6 +142,11 @@ def generate_run(
             f"{int8}: no such file; run `tinyflash export` first (expected "
             "model_int8.tflite in the run folder), or give a .tflite file"
         )
+    reason = c_unsupported(run_dir)
+    if reason:
+        from tinyflash.runtime.errors import UnsupportedOperatorError
+
+        raise UnsupportedOperatorError(f"{run_dir}: {reason}")
     executors = ("tflm",) if rounding == "tflm" else ("litert_reference",)
     written = [
         generate_header(

@@ -333,6 +333,15 @@ def _footprint(run: _Run, header: Path) -> str:
 
 
 def _codegen(run: _Run) -> None:
+    from tinyflash.firmware_c.cli import FOOTPRINT, c_unsupported
+
+    reason = c_unsupported(run.out)
+    if reason:  # e.g. a CNN: verify then skips the C executors with the same reason
+        for stale in (f"{run.args.prefix}_model.h", f"{run.args.prefix}_f32_model.h", FOOTPRINT):
+            (run.out / stale).unlink(missing_ok=True)  # an earlier model's: verify must not run it
+        run.stages.skip("codegen", reason)
+        run.record("codegen", f"skipped: {reason}")
+        return
     result: dict[str, str] = {}
 
     def codegen() -> str:

@@ -175,7 +175,8 @@ def hostile_rows(n: int, features: int, seed: int) -> np.ndarray:
 class Inputs:
     """The same logical inputs in both domains.
 
-    as_float: (N, features) float32; as_int8: (N, features) int8 codes (input quantization).
+    as_float: (N, *input_shape) float32; as_int8: the same shape, int8 codes (input
+    quantization); input_shape is (features,) for dense models, (H, W, C) for CNNs.
     labels: (n_test,) int64 for the first n_test rows; rows after them are hostile.
     """
 
@@ -193,11 +194,13 @@ class Inputs:
 def make_inputs(
     images: np.ndarray, labels: np.ndarray, quant: tuple[float, int], hostile: int, seed: int
 ) -> Inputs:
-    """images: (n_test, features) float32 pixels / 255. quant: the int8 input (scale, zp)."""
+    """images: (n_test, *input_shape) float32, e.g. (n, 784) or (n, 28, 28, 1), pixels / 255.
+    quant: the int8 input (scale, zp). The hostile rows take the same shape."""
     from tinyflash.runtime.quantize import dequantize, quantize
 
     scale, zero_point = quant
-    bad = hostile_rows(hostile, images.shape[1], seed)
+    shape = tuple(images.shape[1:])
+    bad = hostile_rows(hostile, int(np.prod(shape)), seed).reshape(hostile, *shape)
     return Inputs(
         as_float=np.concatenate([images, dequantize(bad, scale, zero_point)]).astype(np.float32),
         as_int8=np.concatenate([quantize(images, scale, zero_point), bad]),

@@ -143,6 +143,7 @@ def verify(
     from tinyflash import report_parity as rp
     from tinyflash import report_runfolder as rf
     from tinyflash.atomic import write_json
+    from tinyflash.runtime.errors import UnsupportedOperatorError
 
     run_dir = Path(run_dir)
     manifest = rf.load_manifest(run_dir)
@@ -184,6 +185,7 @@ def verify(
     outputs: dict[str, rp.Outputs] = {}
     ran: dict[str, rx.Executor] = {}
     header_contract = _header_rounding(manifest, paths.get("header_int8"))
+    no_c = _no_header_reason(run_dir, paths)  # the C executors' skip reason, or None
     for done, ex in enumerate(rx.EXECUTORS):
         step(done, len(rx.EXECUTORS), ex.name)
         if ex.artifact == "header_int8":  # the int8 header joins the group of its rounding
@@ -194,6 +196,8 @@ def verify(
             entry["file"] = paths[ex.artifact].name
         doc["executors"].append(entry)
         reason = "not selected (--only)" if only and ex.name not in only else None
+        if ex.artifact.startswith("header") and ex.artifact not in paths:
+            reason = reason or no_c
         reason = reason or rx.unavailable(ex, paths.get(ex.artifact))
         if reason:
             entry.update(status="skipped", reason=reason)
@@ -210,6 +214,12 @@ def verify(
             if y.ndim != 2 or y.shape[0] != inputs.n or shape[1] not in (None, y.shape[1]):
                 want = f"({inputs.n}, {shape[1] or 'classes'})"
                 raise ValueError(f"expected outputs of shape {want}, found {y.shape}")
+        except UnsupportedOperatorError as exc:  # the executor cannot run this model: a skip
+            entry.update(status="skipped", reason=f"not supported: {exc}")
+            say(f"  skip  {ex.name:16} not supported: {exc}")
+            if ex.name in require or (require == ("all",) and not only):
+                doc["failures"].append(f"required executor {ex.name} was skipped: {exc}")
+            continue
         except Exception as exc:  # noqa: BLE001 - reported as this executor's error
             entry.update(status="error", reason=f"{type(exc).__name__}: {exc}")
             doc["failures"].append(f"executor {ex.name} failed: {type(exc).__name__}: {exc}")
@@ -266,6 +276,19 @@ def _divergence(v, ran, paths, inputs) -> dict[str, Any]:  # type: ignore[no-unt
     return rx.first_divergence(ran[v.a], ran[v.b], paths, row, tolerance)
 
 
+def _no_header_reason(run_dir: Path, paths: dict[str, Path]) -> str | None:
+    """Why the run folder has no C header, when the C generator cannot write one for its model
+    (e.g. a CNN: the operators it does not support), else None."""
+    if "header_int8" in paths and "header_float" in paths:
+        return None
+    from tinyflash.firmware_c.cli import c_unsupported
+
+    try:
+        return c_unsupported(run_dir)
+    except Exception:  # noqa: BLE001 - an unreadable model is reported by its executors
+        return None
+
+
 def _header_rounding(manifest: dict[str, Any], header: Path | None) -> str:
     """The int8 header's integer semantics ("tflm" or "litert"): from the manifest entry
     written at codegen, else from the header's banner line "Rounding:  <mode> (...)"."""
@@ -305,7 +328,9 @@ def _inputs(
     images, labels = data.x_test, data.y_test
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
-    return rf.make_inputs(preprocess(images), labels, _input_quant(manifest, paths), hostile, SEED)
+    shape = (manifest.get("export") or {}).get("input_shape")  # None: a flattened dense input
+    x = preprocess(images, shape)  # (N, *input_shape) float32
+    return rf.make_inputs(x, labels, _input_quant(manifest, paths), hostile, SEED)
 
 
 def _tensor_quant(

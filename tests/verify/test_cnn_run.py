@@ -1,0 +1,111 @@
+"""A convolutional run folder through export, codegen and verify (issue 12's `make run` path).
+
+A tiny CNN (conv 3x3 x4 -> relu -> max pool 2 -> flatten -> dense 10), one epoch on 2,000 real
+MNIST images, exported on a 400-image test subset. verify must run every executor that applies
+to a (N, 28, 28, 1) input and pass; the C generator has no convolution kernels yet, so the C
+executors (and the codegen stage of `tinyflash run`) skip, naming the operators it lacks.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tinyflash.runtime.errors import UnsupportedOperatorError
+
+C_EXECUTORS = ("c-host-float", "c-m4-float", "c-host-int8", "c-m4-int8")
+# They run the int8 / float .tflite on the (N, 28, 28, 1) inputs: a wrong shape is an error.
+MUST_RUN = ("keras", "litert-float", "py-float", "tflm", "py-int8-tflm", "litert-int8-ref",
+            "py-int8-litert")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def small_mnist(mnist):
+    from tinyflash.train.data import Dataset
+
+    return Dataset(mnist.x_train[:2000], mnist.y_train[:2000], mnist.x_test[:400],
+                   mnist.y_test[:400], mnist.class_names, "MNIST, first 2,000 / 400")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cnn_run(small_mnist, tmp_path_factory) -> Path:
+    from tinyflash.export.pipeline import export_run
+    from tinyflash.train.config import TrainConfig
+    from tinyflash.train.fit import train
+    from tinyflash.train.layers import parse_layer
+
+    tables = [{"type": "conv2d", "filters": 4}, {"type": "relu"}, {"type": "max_pool2d"},
+              {"type": "flatten"}]  # fmt: skip
+    config = TrainConfig(preset="test-cnn", hidden=(),
+                         layers=tuple(parse_layer(t, i) for i, t in enumerate(tables)),
+                         epochs=1, early_stopping=False, validation_split=0.0, batch_size=64,
+                         learning_rate=3e-3, seed=7)  # fmt: skip
+    folder = tmp_path_factory.mktemp("cnn") / "run"
+    train(config, small_mnist, folder, log=lambda s: None, verbose=0, plots=False)
+    export_run(folder, calibration=200, data=small_mnist, log=lambda s: None)
+    return folder
+
+
+def test_verify_runs_every_applicable_executor_on_a_cnn_and_passes(cnn_run, small_mnist, tmp_path):
+    from tinyflash.verify import verify
+
+    folder = Path(shutil.copytree(cnn_run, tmp_path / "run"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["export"]["input_shape"] == [28, 28, 1]
+    doc = verify(folder, data=small_mnist, hostile=32, require=MUST_RUN)
+    assert doc["verdict"] == "pass", doc["failures"]
+    assert doc["inputs"] == {**doc["inputs"], "test_images": 400, "hostile": 32}
+    status = {e["name"]: e for e in doc["executors"]}
+    for name in MUST_RUN:
+        assert status[name]["status"] == "ran", status[name]
+        assert status[name]["accuracy"] > 0.5  # one epoch on 2,000 images: far above chance
+    for name in C_EXECUTORS:
+        reason = status[name]["reason"]
+        assert status[name]["status"] == "skipped"
+        assert "does not support CONV_2D, MAX_POOL_2D" in reason and "supported: FULLY_" in reason
+    assert all(doc["contracts"][c]["verdict"] == "pass" for c in ("float", "tflm", "litert"))
+    assert (folder / "report.html").is_file() and (folder / "report.md").is_file()
+
+
+def test_requiring_a_c_executor_on_a_cnn_fails_with_the_reason(cnn_run, small_mnist, tmp_path):
+    from tinyflash.verify import verify
+
+    folder = Path(shutil.copytree(cnn_run, tmp_path / "run"))
+    doc = verify(folder, data=small_mnist, hostile=4, only=("py-int8-tflm", "c-host-int8"),
+                 require=("c-host-int8",), report=False)  # fmt: skip
+    assert doc["verdict"] == "fail"
+    assert any("c-host-int8 was skipped" in f and "CONV_2D" in f for f in doc["failures"])
+
+
+def test_codegen_of_a_cnn_names_every_missing_operator(cnn_run):
+    from tinyflash.firmware_c.cli import generate_run
+
+    with pytest.raises(UnsupportedOperatorError, match=r"CONV_2D, MAX_POOL_2D yet .*supported: "):
+        generate_run(cnn_run, out_dir=cnn_run / "nowhere")
+
+
+def test_run_skips_codegen_with_the_reason_and_verify_passes(cnn_run, tmp_path):
+    """`tinyflash run --from codegen` on the CNN folder: codegen skipped (a stale header of an
+    earlier model removed, so verify cannot run it), verify passes on 300 test images."""
+    import os
+    import subprocess
+    import sys
+
+    folder = Path(shutil.copytree(cnn_run, tmp_path / "run"))
+    (folder / "mnist_model.h").write_text("/* an earlier dense model's header */\n")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", COLUMNS="200")
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "tinyflash", "run", "--out", str(folder), "--from",
+         "codegen", "--verify-limit", "300"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "[codegen] skipped: the C generator does not support CONV_2D, MAX_POOL_2D" in (
+        result.stdout
+    )
+    assert not (folder / "mnist_model.h").exists()
+    doc = json.loads((folder / "verify.json").read_text())
+    assert doc["verdict"] == "pass" and doc["inputs"]["test_images"] == 300
