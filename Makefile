@@ -3,6 +3,7 @@
 #   make test   set up, then the test suite
 #   make bench  every benchmark -> bench/RESULTS.md;  make fuzz  the long loader fuzz run
 #   make test-cpus  the CPU-sensitive tests as other CPUs run them (QEMU Haswell, numpy SSE4.2)
+#   make test-aarch64  every executor's bytes on an emulated Debian arm64 root against these
 # Both work offline except for the package registries (PyPI, Debian).
 
 PYTHON ?= python3
@@ -14,7 +15,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python -P
 STAMP := $(VENV)/.tinyflash-installed
 
-.PHONY: run test test-cpus setup bench fuzz constraints clean
+.PHONY: run test test-cpus test-aarch64 setup bench fuzz constraints clean
 
 setup: $(STAMP)
 
@@ -40,6 +41,10 @@ test: $(STAMP)
 # The tests whose results depend on the CPU's float kernels, under other CPUs (slow: not CI).
 test-cpus: $(STAMP)
 	VENV=$(VENV) bash .ci/test-cpus
+
+# The executors' output bytes on an emulated aarch64 Debian root against this machine's (root).
+test-aarch64: $(STAMP)
+	VENV=$(VENV) bash .ci/test-aarch64
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -216,8 +216,9 @@ ONNX_INT8_NOTE = (
     "ort-int8 runs onnxruntime's fused integer kernels, which it picks by CPU; "
     "model_int8.onnx stores its weights as uint8 (w + 128, the same values) so that they give "
     "the same bytes on AVX2 and AVX-512 CPUs (export/README.md, 'int8 ONNX on every CPU'). "
-    "Against int8 TFLite it may differ by 1 LSB on some rows: it requantizes in float (round "
-    "half to even), not with TFLite's fixed-point multiplier, so it joins no contract."
+    "Against int8 TFLite it differs on some rows, by 1 LSB where it rounds a requantization "
+    "the other way (in float, half to even, not with TFLite's fixed-point multiplier) and by "
+    "more after later layers amplify that, so it joins no contract."
 )
 
 
