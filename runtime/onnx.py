@@ -11,7 +11,8 @@ Graph conventions for ONNX: Operator.op is the op_type ("MatMul", "QuantizeLinea
 options hold the node attributes as plain Python values; activation shapes come from ONNX shape
 inference (-1 for a symbolic dimension such as the batch). For QDQ files the graph input takes
 the scale / zero point of the DequantizeLinear reading it, and the graph output those of the
-QuantizeLinear producing it, so `Model.input` / `Model.output` describe int8 I/O like TFLite's.
+QuantizeLinear producing it (through layout-only nodes: Reshape, Transpose, ...), so
+`Model.input` / `Model.output` describe int8 I/O like TFLite's.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = ["ONNX_DTYPES", "read_onnx"]
 # TensorProto.DataType -> numpy dtype name (the subset we execute)
 ONNX_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 5: "int16", 6: "int32", 7: "int64"}
 MIN_OPSET = 13  # per-axis QuantizeLinear / DequantizeLinear
+LAYOUT_OPS = ("Reshape", "Transpose", "Flatten", "Squeeze", "Identity")  # values move, unchanged
 
 
 def read_onnx(data: bytes) -> Graph:
@@ -172,8 +174,28 @@ def _attach_io_quantization(tensors, operators, inputs, outputs) -> None:
         zp_value = np.zeros(1, np.int64) if zp is None else zp.reshape(1).astype(np.int64)
         return Quantization(scale.reshape(1).astype(np.float32), zp_value)
 
+    def through_layout(i: int, forward: bool) -> int:
+        """Follow a chain of layout-only nodes (tf2onnx's NHWC -> NCHW Transpose or Reshape of a
+        QDQ graph input, a Reshape before its output) to the tensor a DQ / Q touches."""
+        for _ in range(len(operators)):
+            if forward:
+                nxt = [op for op in operators if i in op.inputs]
+                if len(nxt) != 1 or nxt[0].op not in LAYOUT_OPS or nxt[0].inputs[0] != i:
+                    return i
+                i = nxt[0].outputs[0]
+            else:
+                prev = [op for op in operators if i in op.outputs]
+                if len(prev) != 1 or prev[0].op not in LAYOUT_OPS:
+                    return i
+                i = prev[0].inputs[0]
+        return i
+
+    def with_quant(i: int, q: Quantization) -> None:
+        tensors[i] = Tensor(tensors[i].name, tensors[i].shape, tensors[i].dtype, None, q)
+
     for i in inputs:
-        readers = [op for op in operators if i in op.inputs]
+        j = through_layout(i, forward=True)
+        readers = [op for op in operators if j in op.inputs]
         if (
             tensors[i].dtype != "float32"
             and readers
@@ -181,12 +203,11 @@ def _attach_io_quantization(tensors, operators, inputs, outputs) -> None:
         ):
             q = quant_of(readers[0])
             if q is not None:
-                tensors[i] = Tensor(tensors[i].name, tensors[i].shape, tensors[i].dtype, None, q)
+                with_quant(i, q)
     for i in outputs:
+        j = through_layout(i, forward=False)
         for op in operators:
-            if i in op.outputs and op.op == "QuantizeLinear":
+            if j in op.outputs and op.op == "QuantizeLinear" and tensors[i].dtype != "float32":
                 q = quant_of(op)
                 if q is not None:
-                    tensors[i] = Tensor(
-                        tensors[i].name, tensors[i].shape, tensors[i].dtype, None, q
-                    )
+                    with_quant(i, q)
