@@ -1,5 +1,7 @@
-"""ONNX float32 math: MatMul, Gemm, Add, Relu, Sigmoid, Tanh, Softmax, and the shape no-ops
-Reshape, Flatten, Identity.
+"""MLAS's float32 arithmetic, as onnxruntime computes it on x86-64: the SGEMM summation order
+(`matmul`, used by ops/onnx_matmul.py and onnx_gemm.py) and the Sigmoid / Tanh / Softmax
+approximations (`sigmoid`, `tanh`, `softmax`, used by ops/onnx_sigmoid.py, onnx_tanh.py,
+onnx_softmax.py). Pure functions of float32 arrays; no graph, no params.
 
 MatMul / Gemm reproduce onnxruntime's MLAS SGEMM summation order on x86-64: the K dimension in
 blocks of stride_k; inside a block one float32 accumulator per output, updated by a fused
@@ -19,85 +21,9 @@ float32 values including +-0, subnormals, +-inf and NaN (tests/runtime/test_onnx
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from tinyflash.runtime.graph import Graph, Operator
-from tinyflash.runtime.ops.common import arity, attr, const, require, tensor
-
-__all__ = [
-    "OnnxParams",
-    "mlas_stride_k",
-    "prepare",
-    "run_add",
-    "run_flatten",
-    "run_gemm",
-    "run_identity",
-    "run_matmul",
-    "run_relu",
-    "run_reshape",
-    "run_sigmoid",
-    "run_softmax",
-    "run_tanh",
-]
-
-_FLOAT = ("float32",)
-_SHAPE_DTYPES = ("float32", "int8", "uint8")  # the shape no-ops also move QDQ's int8 tensors
-
-
-@dataclass(frozen=True, eq=False)
-class OnnxParams:
-    """op: the ONNX op_type; constants: the op's constant inputs (None where an activation);
-    attrs: the node's attributes."""
-
-    op: str
-    constants: tuple
-    attrs: dict
-
-
-def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxParams:
-    n_in = {"MatMul": (2,), "Add": (2,), "Gemm": (2, 3), "Reshape": (2,)}.get(op.op, (1,))
-    arity(op, n_in)
-    dtypes = _SHAPE_DTYPES if op.op in ("Reshape", "Flatten", "Identity") else _FLOAT
-    for slot in range(len(op.inputs)):  # slots below min(n_in) are required: -1 is refused
-        if (op.inputs[slot] != -1 or slot < min(n_in)) and not (op.op == "Reshape" and slot == 1):
-            t = tensor(graph, op, slot, f"input {slot}", dtypes)
-            if dtypes is _SHAPE_DTYPES:
-                tensor(graph, op, -1, "output", (t.dtype,))
-    consts = tuple(None if i == -1 else graph.tensors[i].data for i in op.inputs)
-    attrs: dict = {}
-    if op.op in ("MatMul", "Gemm"):
-        b = graph.tensors[op.inputs[1]]
-        require(len(b.shape) == 2, op, f"B must be 2-D, found shape {b.shape}", unsupported=True)
-        n = b.shape[0] if op.op == "Gemm" and attr(op, "transB", 0, int) else b.shape[-1]
-        k = b.shape[-1] if op.op == "Gemm" and attr(op, "transB", 0, int) else b.shape[0]
-        packed = b.data is not None
-        attrs["packed"] = packed
-        attrs["stride_k"] = MLAS_PACKED_STRIDE_K if packed else mlas_stride_k(max(n, 1), max(k, 1))
-    if op.op == "Gemm":
-        attrs |= {
-            "transB": bool(attr(op, "transB", 0, int)),
-            "alpha": attr(op, "alpha", 1.0, float),
-            "beta": attr(op, "beta", 1.0, float),
-        }
-        require(attr(op, "transA", 0, int) == 0, op, "transA=1 not supported", unsupported=True)
-    if op.op == "Softmax":
-        axis = attr(op, "axis", -1, int)
-        require(
-            axis in (-1, len(graph.tensors[op.inputs[0]].shape) - 1),
-            op,
-            "Softmax over an axis other than the last is not supported",
-            unsupported=True,
-        )
-    if op.op == "Flatten":
-        attrs = {"axis": attr(op, "axis", 1, int)}
-        require(attrs["axis"] == 1, op, "Flatten only with axis=1", unsupported=True)
-    if op.op == "Reshape":
-        shape_t = tensor(graph, op, 1, "shape", ("int64",))
-        const(op, shape_t, "shape")
-    return OnnxParams(op.op, consts, attrs)
-
+__all__ = ["MLAS_PACKED_STRIDE_K", "matmul", "mlas_stride_k", "sigmoid", "softmax", "tanh"]
 
 MLAS_PACKED_STRIDE_K = 256
 
@@ -132,7 +58,7 @@ def _matmul_m1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out.reshape(*a.shape[:-1], b.shape[1])
 
 
-def _matmul(a: np.ndarray, b: np.ndarray, stride_k: int, packed: bool) -> np.ndarray:
+def matmul(a: np.ndarray, b: np.ndarray, stride_k: int, packed: bool) -> np.ndarray:
     """(M, K) float32 @ (K, N) float32 -> (M, N) float32 in MLAS's order (module docstring)."""
     if a.shape[-1] != b.shape[0]:  # as numpy's matmul: the load-time dry run reports it
         raise ValueError(f"matmul: A has {a.shape[-1]} columns, B has {b.shape[0]} rows")
@@ -151,31 +77,6 @@ def _matmul(a: np.ndarray, b: np.ndarray, stride_k: int, packed: bool) -> np.nda
             acc[...] = term  # one rounding to float32: the FMA
         out = out + acc if k0 else acc.copy()
     return out.reshape(*a.shape[:-1], b.shape[1])
-
-
-# One small kernel per op: run_<op>(params, *inputs) -> output. Shapes: x (N, ...) float32.
-
-
-def run_matmul(p: OnnxParams, x: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x (N, K) @ b (K, M) -> (N, M), MLAS order."""
-    return _matmul(x, b, p.attrs["stride_k"], p.attrs["packed"])
-
-
-def run_gemm(p: OnnxParams, x: np.ndarray, b: np.ndarray, c: np.ndarray | None = None):
-    """alpha * x @ b(.T if transB) + beta * c -> (N, M)."""
-    y = _matmul(x, b.T if p.attrs["transB"] else b, p.attrs["stride_k"], p.attrs["packed"])
-    y = y * np.float32(p.attrs["alpha"])
-    if c is None:
-        return y.astype(np.float32)
-    return (y + np.float32(p.attrs["beta"]) * c).astype(np.float32)
-
-
-def run_add(p: OnnxParams, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return (x + y).astype(np.float32)
-
-
-def run_relu(p: OnnxParams, x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, np.float32(0))
 
 
 # MLAS float32 activations (onnxruntime/core/mlas/lib: logistic.cpp + x86_64/LogisticKernelFma3.S,
@@ -256,7 +157,7 @@ def _exp_avx512(x: np.ndarray) -> np.ndarray:
     return (p.astype(_F64) * np.exp2(np.floor(m).astype(_F64))).astype(_F32)  # vscalefps
 
 
-def run_sigmoid(p: OnnxParams, x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
     """(N, ...) float32, MLAS's logistic: clamp, x * P(x^2) / Q(x^2) + 1/2, max with 0."""
     with np.errstate(invalid="ignore"):
         v = _clamp(x, _LOGISTIC_RANGE)
@@ -265,7 +166,7 @@ def run_sigmoid(p: OnnxParams, x: np.ndarray) -> np.ndarray:
         return np.where(y < 0, _F32(0), y).astype(_F32)  # vmaxps(0, y): NaN passes
 
 
-def run_tanh(p: OnnxParams, x: np.ndarray) -> np.ndarray:
+def tanh(x: np.ndarray) -> np.ndarray:
     """(N, ...) float32, MLAS's tanh: clamp, x * P(x^2) / Q(x^2)."""
     with np.errstate(invalid="ignore"):
         v = _clamp(x, _TANH_RANGE)
@@ -273,7 +174,7 @@ def run_tanh(p: OnnxParams, x: np.ndarray) -> np.ndarray:
         return ((_horner(v2, _TANH_P) * v) / _horner(v2, _TANH_Q)).astype(_F32)
 
 
-def run_softmax(p: OnnxParams, x: np.ndarray) -> np.ndarray:
+def softmax(x: np.ndarray) -> np.ndarray:
     """Softmax over the last axis of (N, ..., D) float32 as MLAS (compute.cpp): e = exp(x - max);
     the sum in 16 lanes (lane i adds e[i], e[i+16], ... in order), reduced as the AVX-512F kernel
     does (i + i+8, then pairwise within 128-bit halves, then the two halves); e * (1 / sum)."""
@@ -290,21 +191,3 @@ def run_softmax(p: OnnxParams, x: np.ndarray) -> np.ndarray:
         s4 = s8[..., 0::2] + s8[..., 1::2]  # (0+1), (2+3) | (4+5), (6+7)
         total = (s4[..., 0] + s4[..., 1]) + (s4[..., 2] + s4[..., 3])
         return e * (_F32(1) / total)[..., None]
-
-
-def run_identity(p: OnnxParams, x: np.ndarray) -> np.ndarray:
-    return x
-
-
-def run_flatten(p: OnnxParams, x: np.ndarray) -> np.ndarray:
-    """(N, ...) -> (N, prod(...)) (axis=1 only)."""
-    return x.reshape(x.shape[0], -1)
-
-
-def run_reshape(p: OnnxParams, x: np.ndarray, shape: np.ndarray) -> np.ndarray:
-    """ONNX Reshape (0 copies the input dimension); dimension 0 follows the runtime batch."""
-    dims = [int(d) for d in shape]
-    dims = [x.shape[i] if d == 0 else d for i, d in enumerate(dims)]
-    if dims and dims[0] not in (-1, x.shape[0]):
-        dims[0] = x.shape[0] if -1 in dims[1:] else -1
-    return x.reshape(dims)

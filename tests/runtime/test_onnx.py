@@ -9,7 +9,9 @@ from tests_support import MLAS_AVX512
 import tinyflash.runtime as rt
 from tinyflash.export.reference import run_onnxruntime
 from tinyflash.runtime.onnx import read_onnx
-from tinyflash.runtime.ops.onnx_math import run_sigmoid, run_softmax, run_tanh
+from tinyflash.runtime.ops.onnx_sigmoid import run as run_sigmoid
+from tinyflash.runtime.ops.onnx_softmax import run as run_softmax
+from tinyflash.runtime.ops.onnx_tanh import run as run_tanh
 from tinyflash.runtime.quantize import quantize
 
 MODELS = [
