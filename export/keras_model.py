@@ -1,7 +1,8 @@
 """Load a trained Keras model and check that the exporter can represent it.
 
 Supported: what tinyflash.train builds. One input, either flat (batch, features) or an image
-(batch, H, W, C) with static sizes, and one output, a Dense(softmax) layer. In between, any
+(batch, H, W, C) with static sizes, and one output, a Dense layer: softmax for a classifier,
+linear for regression (or any model a user brings, `tinyflash export MODEL.keras`). In between, any
 graph (Sequential or functional, with residual Add) of these layers:
 
     Dense               activation relu | sigmoid | tanh | linear, with a bias, on (batch, F)
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 HIDDEN_ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
-OUTPUT_ACTIVATIONS = ("softmax",)
+OUTPUT_ACTIVATIONS = ("softmax", "linear")  # a classifier, or regression outputs
 CONV_ACTIVATIONS = ("linear", "relu", "relu6")
 CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
 POOLS = ("MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D")
@@ -46,7 +47,7 @@ SUPPORTED = (
     "one input (batch, features) or (batch, H, W, C); layers Dense(relu|sigmoid|tanh|linear), "
     "Conv2D, DepthwiseConv2D, SeparableConv2D, MaxPooling2D, AveragePooling2D, "
     "GlobalAveragePooling2D, BatchNormalization, ReLU, ReLU6, Add, Flatten, Dropout; "
-    "the output a Dense(softmax)"
+    "the output a Dense(softmax) (classifier) or Dense(linear) (regression)"
 )
 
 
