@@ -121,8 +121,11 @@ def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], l
     out = []
     out.append((
         "Executors",
-        ["executor", "what", "contract", "status", "accuracy", "us/image", "reason"],
+        ["executor", "what", "contract", "status", "accuracy", "max / mean abs error vs float",
+         "us/image", "reason"],
         [[e["name"], e["label"], e.get("contract") or "-", e["status"], _fmt(e.get("accuracy")),
+          f"{e['error']['max_abs']:.3g} / {e['error']['mean_abs']:.3g} ({e['error']['vs']})"
+          if e.get("error") else "-",
           _fmt(e.get("us_per_image"), 1), e.get("reason", "")] for e in ex],
     ))  # fmt: skip
     out.append((
@@ -146,10 +149,11 @@ def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], l
     by_artifact: dict[str, list[str]] = {}
     for e in ex:
         if e["status"] == "ran":
-            by_artifact.setdefault(e["artifact"], []).append(f"{e['accuracy']:.4f} ({e['name']})")
+            by_artifact.setdefault(e["artifact"], []).append(f"{_measure(e)} ({e['name']})")
     out.append((
-        "Accuracy per artifact (test images)",
-        ["artifact", "accuracy per executor"],
+        "Accuracy per artifact (test images)" if doc.get("inputs", {}).get("labels", True)
+        else "Error per artifact (no labels: max abs difference from float)",
+        ["artifact", "per executor"],
         [[k, ", ".join(v)] for k, v in by_artifact.items()],
     ))  # fmt: skip
     out.append(_footprint_section(run_dir, doc))
@@ -318,6 +322,19 @@ def write_reports(run_dir: Path, doc: dict[str, Any], *_unused: Any) -> tuple[Pa
     return md, page
 
 
+def _measure(e: dict[str, Any]) -> str:
+    """An executor's figure: its accuracy where there were labels, else its error from float
+    (verify's "error"; export's difference from Keras), else "-"."""
+    if isinstance(e.get("accuracy"), int | float):
+        return f"{e['accuracy']:.4f}"
+    error = e.get("error") or {}
+    if "max_abs" in error:
+        return f"max |d| {error['max_abs']:.3g}"
+    if "max_abs_diff_vs_keras" in e:
+        return f"max |d| {e['max_abs_diff_vs_keras']:.3g}"
+    return "-"
+
+
 def run_summary_tables(out: Path) -> list[Any]:
     """rich Tables closing `tinyflash run`: accuracy per artifact, parity verdicts, footprint.
 
@@ -332,7 +349,7 @@ def run_summary_tables(out: Path) -> list[Any]:
     accuracy: dict[str, list[str]] = {}
     for e in doc.get("executors", []):
         if e.get("status") == "ran":
-            accuracy.setdefault(e["artifact"], []).append(f"{e['name']} {e['accuracy']:.4f}")
+            accuracy.setdefault(e["artifact"], []).append(f"{e['name']} {_measure(e)}")
     if manifest.get("artifacts"):
         n = doc.get("inputs", {}).get("test_images")
         where = f"{n:,} test images, verify" if n else "test images, export"
@@ -345,7 +362,7 @@ def run_summary_tables(out: Path) -> list[Any]:
         entries = sorted(manifest["artifacts"].items(), key=lambda kv: order.get(kv[0], 99))
         for kind, entry in entries:
             measured = accuracy.get(kind) or [
-                f"{name} {ev['accuracy']:.4f}" for name, ev in entry.get("evaluation", {}).items()
+                f"{name} {_measure(ev)}" for name, ev in entry.get("evaluation", {}).items()
             ]
             t.add_row(kind, entry.get("file", "?"), f"{entry.get('bytes', 0):,}",
                       ", ".join(measured) or "-")  # fmt: skip

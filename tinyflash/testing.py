@@ -6,6 +6,9 @@
     def test_exported_model_is_consistent():
         assert_parity("artifacts", require=("tflm", "c-host-int8"))
 
+    def test_my_tflite_file():  # any .tflite: random int8 inputs, or your own
+        assert_parity("sine.tflite", random=500, require=("tflm", "py-int8-tflm"))
+
 `assert_parity` runs `tinyflash verify` on the folder (every executor available here, all
 10,000 test images plus hostile inputs unless `limit` says otherwise) and raises
 AssertionError naming each failure: a tampered artifact, a broken parity contract (first
@@ -30,6 +33,10 @@ def assert_parity(
     limit: int | None = None,
     report: bool = False,
     data: Any = None,
+    inputs: Any = None,
+    labels: Any = None,
+    random: int | None = None,
+    out: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Verify `run_dir`; raise AssertionError listing every failure, else return verify.json.
 
@@ -37,6 +44,9 @@ def assert_parity(
     only: run just these executors. limit: first N test images. report: also write
     report.md / report.html into the run folder (verify.json is always written).
     data: the tinyflash.train.data.Dataset the run was trained on, if not MNIST's default.
+    run_dir may be a .tflite file (verified in a run folder `out`, default <stem>_verify beside
+    it). inputs / labels: arrays or .npy paths instead of the data set; random: N random int8
+    rows (the default for a model file).
     """
     from tinyflash.verify import verify
 
@@ -47,6 +57,10 @@ def assert_parity(
         limit=limit,
         report=report,
         data=data,
+        inputs=inputs,
+        labels=labels,
+        random=random,
+        out=out,
     )
     if doc["verdict"] != "pass":
         lines = "\n".join(f"  - {f}" for f in doc["failures"])

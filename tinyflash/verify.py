@@ -3,6 +3,8 @@
     tinyflash verify artifacts                        # all executors, 10,000 images + hostile
     tinyflash verify artifacts --require tflm,c-host-int8,c-m4-int8   # CI: these must run
     tinyflash verify artifacts --only tflm,py-int8-tflm --limit 500   # a quick look
+    tinyflash verify sine.tflite --random 1000        # any .tflite file (random int8 inputs)
+    tinyflash verify my_run --inputs x.npy --labels y.npy   # your inputs (see verify_inputs)
 
 Order of work (each step refuses to go on if the one before failed):
   1. the manifest: every artifact's sha256 must match (a tampered or swapped file is refused);
@@ -56,10 +58,44 @@ __all__ = ["EXIT_FAILED", "add_arguments", "run", "split_names", "verify"]
 EXIT_FAILED = 3
 HOSTILE_ROWS = 256  # 4 extremes + 252 random int8 rows
 SEED = 20240606
+DEFAULT_RANDOM = 1000  # a model file verified without --inputs: this many random int8 rows
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", type=Path, help="run folder (with manifest.json)")
+    parser.add_argument(
+        "run_dir",
+        type=Path,
+        metavar="RUN_DIR|MODEL.tflite",
+        help="run folder (with manifest.json), or a .tflite model file",
+    )
+    parser.add_argument(
+        "--inputs",
+        type=Path,
+        default=None,
+        metavar="X.npy",
+        help="inputs (N, *input shape) instead of the run's test images",
+    )
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        metavar="Y.npy",
+        help="integer labels of --inputs: accuracy per executor",
+    )
+    parser.add_argument(
+        "--random",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"N random int8 input rows (default for a model file: {DEFAULT_RANDOM})",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="a model file's run folder (default: <stem>_verify beside it)",
+    )
     parser.add_argument(
         "--require",
         default="",
@@ -103,6 +139,10 @@ def run(args: argparse.Namespace) -> int:
             limit=args.limit,
             hostile=args.hostile,
             report=not args.no_report,
+            inputs=args.inputs,
+            labels=args.labels,
+            random=args.random,
+            out=args.out,
             log=lambda text: bar.console.print(text, highlight=False),
             on_step=step,
         )
@@ -124,6 +164,10 @@ def verify(
     data: Any = None,
     log: Callable[[str], None] | None = None,
     on_step: Callable[[int, int, str], None] | None = None,
+    inputs: Any = None,
+    labels: Any = None,
+    random: int | None = None,
+    out: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Verify a run folder; return the verify.json document (also written into the folder).
 
@@ -133,6 +177,11 @@ def verify(
     the manifest's data_path, i.e. MNIST unless the run used another data set).
     log: called with one line per step (None: silent); on_step(done, total, executor name)
     is called before each executor runs and once at the end (progress bars).
+    inputs / labels: arrays or .npy paths used instead of the data set (accuracy only with
+    labels); random: N random int8 rows instead. run_dir may be a .tflite file: it is copied
+    into a run folder (out, default <stem>_verify beside it), verified on `random` (default
+    DEFAULT_RANDOM) rows unless inputs are given. Every executor gets its max / mean absolute
+    difference from the first float executor that ran ("error"), for any kind of output.
     A tampered artifact stops before anything runs: verdict "fail", and the failure names the
     file, the expected and the found sha256.
     """
@@ -142,10 +191,14 @@ def verify(
     from tinyflash import report_executors as rx
     from tinyflash import report_parity as rp
     from tinyflash import report_runfolder as rf
+    from tinyflash import verify_inputs as vi
     from tinyflash.atomic import write_json
     from tinyflash.runtime.errors import UnsupportedOperatorError
 
     run_dir = Path(run_dir)
+    if run_dir.is_file():
+        run_dir = vi.model_folder(run_dir, Path(out) if out is not None else None)
+        random = random if random or inputs is not None else DEFAULT_RANDOM
     manifest = rf.load_manifest(run_dir)
     known = {e.name for e in rx.EXECUTORS}
     for name in (require if require != ("all",) else ()) + (only or ()):
@@ -177,9 +230,12 @@ def verify(
         note = f"{paths[kind].name} ({kind}) is not listed in manifest.json: sha256 not checked"
         doc["manifest"].setdefault("notes", []).append(note)
         say(f"note: {note}")
-    inputs = _inputs(manifest, paths, data, limit, hostile)
+    given = (inputs, labels, random)
+    inputs, source = _inputs(run_dir, manifest, paths, data, limit, hostile, given)
+    labelled = len(inputs.labels) == inputs.n_test > 0
     doc["inputs"] = {"test_images": inputs.n_test, "hostile": inputs.n - inputs.n_test,
-                     "seed": SEED, "input_quant": list(inputs.quant)}  # fmt: skip
+                     "seed": SEED, "input_quant": list(inputs.quant), "source": source,
+                     "labels": labelled}  # fmt: skip
     out_quant = _output_quant(manifest, paths)
 
     outputs: dict[str, rp.Outputs] = {}
@@ -229,12 +285,21 @@ def verify(
         quant = out_quant if y.dtype == np.int8 else None
         outputs[ex.name] = rp.Outputs(y, quant)
         ran[ex.name] = ex
-        accuracy = float((y[: inputs.n_test].argmax(1) == inputs.labels).mean())
+        accuracy = float((y[: inputs.n_test].argmax(1) == inputs.labels).mean()) if (
+            labelled) else None  # fmt: skip
         entry.update(status="ran", accuracy=accuracy, seconds=round(seconds, 4),
                      us_per_image=round(1e6 * seconds / max(inputs.n, 1), 2))  # fmt: skip
-        say(f"  ran   {ex.name:16} accuracy {accuracy:.4f}  {seconds:7.2f} s")
+        what = f"accuracy {accuracy:.4f}" if accuracy is not None else f"{inputs.n} rows"
+        say(f"  ran   {ex.name:16} {what}  {seconds:7.2f} s")
 
     step(len(rx.EXECUTORS), len(rx.EXECUTORS), "done")
+    reference, errors = vi.float_errors(outputs, inputs.n_test)
+    for entry in doc["executors"]:
+        if entry["name"] in errors:
+            entry["error"] = errors[entry["name"]]
+            e = errors[entry["name"]]
+            say(f"  error {entry['name']:16} max |y - {reference}| {e['max_abs']:.3g}, mean "
+                f"{e['mean_abs']:.3g}")  # fmt: skip
     pairs = rp.parity_matrix(outputs)
     doc["pairs"] = [p.to_json() for p in pairs]
     violations = rp.check_contracts(pairs, {n: e.contract for n, e in ran.items()})
@@ -315,22 +380,35 @@ def _contract_verdicts(ran, violations) -> dict[str, Any]:  # type: ignore[no-un
     return verdicts
 
 
-def _inputs(
-    manifest: dict[str, Any], paths: dict[str, Path], data: Any, limit: int | None, hostile: int
-):  # type: ignore[no-untyped-def]
-    """The test images of the run's data set (pixels / 255) plus hostile rows."""
+def _inputs(run_dir, manifest, paths, data, limit, hostile, given):  # type: ignore[no-untyped-def]
+    """(Inputs, where they came from): given inputs (and labels), random rows, the calibration
+    inputs of an exported model file, else the test images of the run's data set (pixels /
+    255); then hostile rows."""
     from tinyflash import report_runfolder as rf
     from tinyflash.train.data import load_mnist
     from tinyflash.train.model import preprocess
+    from tinyflash.verify_inputs import pick_inputs
 
+    shape = (manifest.get("export") or {}).get("input_shape")  # None: a flattened dense input
+    quant = _input_quant(manifest, paths)
+    inputs, labels, random = given
+    if shape is not None:
+        picked = pick_inputs(run_dir, manifest, tuple(shape), quant, inputs=inputs,
+                             labels=labels, random=random, seed=SEED)  # fmt: skip
+        if picked is not None:
+            x, y, source = picked
+            if limit is not None:
+                x, y = x[:limit], y[:limit]
+            return rf.make_inputs(x, y, quant, hostile, SEED), source
+    elif inputs is not None or random:
+        raise UserError("--inputs / --random: manifest.json records no export.input_shape")
     if data is None:
         data = load_mnist(manifest.get("data_path"), allow_download=False)
     images, labels = data.x_test, data.y_test
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
-    shape = (manifest.get("export") or {}).get("input_shape")  # None: a flattened dense input
     x = preprocess(images, shape)  # (N, *input_shape) float32
-    return rf.make_inputs(x, labels, _input_quant(manifest, paths), hostile, SEED)
+    return rf.make_inputs(x, labels, quant, hostile, SEED), getattr(data, "source", "test set")
 
 
 def _tensor_quant(
