@@ -34,9 +34,9 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxAveragePoolParams:
     arity(op, (1,))
     x = tensor(graph, op, 0, "input X", ("float32",))
     y = tensor(graph, op, -1, "output Y", ("float32",))
-    kernel = op.options.get("kernel_shape")
+    kernel = op.options.get("kernel_shape", [])
     require(
-        isinstance(kernel, list) and len(kernel) == 2,
+        isinstance(kernel, list) and len(kernel) == 2 and all(isinstance(k, int) for k in kernel),
         op,
         f"AveragePool: kernel_shape {kernel!r}; supported: 2 values (2-D pooling)",
         unsupported=True,

@@ -35,9 +35,9 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxMaxPoolParams:
     arity(op, (1,))
     x = tensor(graph, op, 0, "input X", DTYPES)
     y = tensor(graph, op, -1, "output Y", (x.dtype,))
-    kernel = op.options.get("kernel_shape")
+    kernel = op.options.get("kernel_shape", [])
     require(
-        isinstance(kernel, list) and len(kernel) == 2,
+        isinstance(kernel, list) and len(kernel) == 2 and all(isinstance(k, int) for k in kernel),
         op,
         f"MaxPool: kernel_shape {kernel!r}; supported: 2 values (2-D pooling)",
         unsupported=True,
@@ -53,7 +53,8 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxMaxPoolParams:
 def run(p: OnnxMaxPoolParams, x: np.ndarray) -> np.ndarray:
     """x (N, C, H, W) -> (N, C, out_h, out_w), same dtype."""
     xp = pad(nchw_to_nhwc(x), p.window, p.low)
-    out = None
-    for _, view in taps(xp, p.window):
-        out = view.copy() if out is None else np.maximum(out, view, out=out)
+    (_, first), *rest = taps(xp, p.window)
+    out = first.copy()
+    for _, view in rest:
+        np.maximum(out, view, out=out)
     return nhwc_to_nchw(out)

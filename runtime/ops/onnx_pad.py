@@ -66,4 +66,6 @@ def run(p: OnnxPadParams, x: np.ndarray, *_constants) -> np.ndarray:
     """(N, d1, ...) -> (N, d1 + b1 + e1, ...), same dtype."""
     if p.mode == "constant":
         return np.pad(x, p.widths, mode="constant", constant_values=p.value)
-    return np.pad(x, p.widths, mode=p.mode)
+    if p.mode == "edge":
+        return np.pad(x, p.widths, mode="edge")
+    return np.pad(x, p.widths, mode="reflect")

@@ -32,6 +32,7 @@ def prepare(graph: Graph, op: Operator, rounding: str) -> OnnxReduceMeanParams:
     tensor(graph, op, -1, "reduced", ("float32",))
     rank = len(x.shape)
     keepdims = attr(op, "keepdims", 1, int)
+    axes: list | None
     if len(op.inputs) == 2 and op.inputs[1] != -1:
         axes = const(op, tensor(graph, op, 1, "axes", ("int64",)), "axes").ravel().tolist()
     else:
