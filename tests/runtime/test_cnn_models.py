@@ -1,8 +1,9 @@
-"""The issue's three convolutional architectures, built in Keras with random weights (and random
-BatchNormalization statistics), converted by TF's TFLiteConverter to full-int8 (per-channel,
-random representative data) and float32: every operator output of tinyflash.runtime equals
-TFLM (rounding="tflm") and ai-edge-litert BUILTIN_REF (rounding="litert") byte for byte, and
-the float model is within 1e-5 of litert's reference kernels and TFLM on every tensor.
+"""The issue's three convolutional architectures (tinyflash.train.architectures) with random
+weights (and random BatchNormalization statistics), converted by TF's TFLiteConverter to
+full-int8 (per-channel, random representative data) and float32: every operator output of
+tinyflash.runtime equals TFLM (rounding="tflm") and ai-edge-litert BUILTIN_REF
+(rounding="litert") byte for byte, and the float model is within 1e-5 of litert's reference
+kernels and TFLM on every tensor.
 
     DS-CNN (MLPerf Tiny keyword spotting): 49x10x1, conv 10x4 stride 2, 4 depthwise-separable
         blocks of 64, average pool, dense 12.
@@ -19,57 +20,25 @@ import pytest
 from runtime_testkit import check_tensors
 
 import tinyflash.runtime as rt
+from tinyflash.train.architectures import (
+    ds_cnn,
+    mobilenet_v1,
+    quantize_int8,
+    randomize_batch_norm,
+    resnet8,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
 
-def _bn_relu(layers, x, relu=True):
-    x = layers.BatchNormalization()(x)
-    return layers.ReLU()(x) if relu else x
-
-
-def ds_cnn(keras):
-    L = keras.layers
-    inp = keras.Input((49, 10, 1))
-    x = L.Conv2D(64, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inp)
-    x = _bn_relu(L, x)
-    x = L.Dropout(0.2)(x)
-    for _ in range(4):
-        x = _bn_relu(L, L.DepthwiseConv2D(3, padding="same", use_bias=False)(x))
-        x = _bn_relu(L, L.Conv2D(64, 1, use_bias=False)(x))
-    x = L.Dropout(0.4)(x)
-    x = L.AveragePooling2D(pool_size=(25, 5))(x)
-    x = L.Flatten()(x)
-    return keras.Model(inp, L.Dense(12, activation="softmax")(x))
-
-
-def mobilenet_v1(keras):
-    return keras.applications.MobileNet(
-        input_shape=(96, 96, 3), alpha=0.25, weights=None, classes=2
-    )
-
-
-def resnet8(keras):
-    L = keras.layers
-    inp = keras.Input((32, 32, 3))
-    x = _bn_relu(L, L.Conv2D(16, 3, padding="same")(inp))
-    for filters, stride in ((16, 1), (32, 2), (64, 2)):
-        y = _bn_relu(L, L.Conv2D(filters, 3, strides=stride, padding="same")(x))
-        y = _bn_relu(L, L.Conv2D(filters, 3, padding="same")(y), relu=False)
-        if stride != 1:
-            x = L.Conv2D(filters, 1, strides=stride, padding="same")(x)
-        x = L.ReLU()(L.Add()([x, y]))
-    x = L.AveragePooling2D(pool_size=8)(x)
-    x = L.Flatten()(x)
-    return keras.Model(inp, L.Dense(10, activation="softmax")(x))
-
-
-def mixed(keras):
+def mixed():
     """The layers the three above do not reach: BatchNormalization with no convolution before
     it (MUL + ADD by per-channel constants), SeparableConv2D, MaxPooling2D with SAME
     overhang, Concatenate, ReLU6 after an Add. (With a dynamic batch TF 2.21 lowers a dilated
     Conv2D / SeparableConv2D to SPACE_TO_BATCH_ND + conv + BATCH_TO_SPACE_ND, which the runtime
     refuses by name; dilated CONV_2D / DEPTHWISE_CONV_2D themselves are tested per operator.)"""
+    import keras
+
     L = keras.layers
     inp = keras.Input((15, 11, 3))
     x = L.BatchNormalization()(inp)
@@ -91,17 +60,6 @@ ARCHITECTURES = {
 }
 
 
-def _randomize(model, rng):
-    """Random BatchNormalization statistics, so the folded scales are not all 1."""
-    for w in model.weights:
-        if "moving_variance" in w.path:
-            w.assign(rng.uniform(0.5, 2.0, w.shape))
-        elif "moving_mean" in w.path or "beta" in w.path:
-            w.assign(rng.normal(0, 0.2, w.shape))
-        elif "gamma" in w.path:
-            w.assign(rng.uniform(0.5, 1.5, w.shape))
-
-
 @pytest.fixture(scope="module")
 def converted():
     """name -> {"int8": bytes, "float32": bytes, "shape": input shape}, converted once."""
@@ -111,22 +69,15 @@ def converted():
     out = {}
     for name, build in ARCHITECTURES.items():
         keras.utils.set_random_seed(0)
-        model = build(keras)
+        model = build()
         rng = np.random.default_rng(0)
-        _randomize(model, rng)
+        randomize_batch_norm(model, rng)
         shape = tuple(model.inputs[0].shape[1:])
         calib = rng.normal(0, 1, (32, *shape)).astype(np.float32)
-        conv = tf.lite.TFLiteConverter.from_keras_model(model)
-        float32 = conv.convert()
-        conv = tf.lite.TFLiteConverter.from_keras_model(model)
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = lambda c=calib: ([row[None]] for row in c)
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = conv.inference_output_type = tf.int8
-        out[name] = {"int8": conv.convert(), "float32": float32, "shape": shape}
+        float32 = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+        out[name] = {"int8": quantize_int8(model, calib), "float32": float32, "shape": shape}
         if name == "ds_cnn":  # a uint8 interface: QUANTIZE uint8 -> int8 in, int8 -> uint8 out
-            conv.inference_input_type = conv.inference_output_type = tf.uint8
-            out[name]["uint8"] = conv.convert()
+            out[name]["uint8"] = quantize_int8(model, calib, io_dtype="uint8")
     return out
 
 

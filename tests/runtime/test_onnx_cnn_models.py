@@ -1,4 +1,4 @@
-"""The issue's three convolutional architectures (the Keras builders of test_cnn_models.py:
+"""The issue's three convolutional architectures (tinyflash.train.architectures:
 DS-CNN 49x10x1, MobileNetV1 0.25 96x96x3, ResNet-8 32x32x3; random weights and BN statistics),
 exported to ONNX by tinyflash.export.onnx, run by tinyflash.runtime against onnxruntime.
 
@@ -15,10 +15,16 @@ Each model is built and converted once per module; a few inputs each.
 import numpy as np
 import onnx
 import pytest
-from test_cnn_models import _randomize, ds_cnn, mobilenet_v1, resnet8
 
 import tinyflash.runtime as rt
 from tinyflash.export.reference import run_onnxruntime
+from tinyflash.train.architectures import (
+    ds_cnn,
+    mobilenet_v1,
+    quantize_int8,
+    randomize_batch_norm,
+    resnet8,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
@@ -49,24 +55,18 @@ def _float_onnx(model) -> bytes:
 def exported():
     """name -> {"float32": bytes, "int8": bytes, "shape": input shape}."""
     import keras
-    import tensorflow as tf
 
     from tinyflash.export.onnx import convert_int8
 
     out = {}
     for name, build in ARCHITECTURES.items():
         keras.utils.set_random_seed(0)
-        model = build(keras)
+        model = build()
         rng = np.random.default_rng(0)
-        _randomize(model, rng)
+        randomize_batch_norm(model, rng)
         shape = tuple(model.inputs[0].shape[1:])
         calib = rng.normal(0, 1, (32, *shape)).astype(np.float32)
-        conv = tf.lite.TFLiteConverter.from_keras_model(model)
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = lambda c=calib: ([row[None]] for row in c)
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = conv.inference_output_type = tf.int8
-        int8 = convert_int8(conv.convert())
+        int8 = convert_int8(quantize_int8(model, calib))
         out[name] = {"float32": _float_onnx(model), "int8": int8, "shape": shape}
     return out
 
