@@ -298,7 +298,7 @@ def verify(
         if entry["name"] in errors:
             entry["error"] = errors[entry["name"]]
             e = errors[entry["name"]]
-            say(f"  error {entry['name']:16} max |y - {reference}| {e['max_abs']:.3g}, mean "
+            say(f"  diff  {entry['name']:16} max |y - {reference}| {e['max_abs']:.3g}, mean "
                 f"{e['mean_abs']:.3g}")  # fmt: skip
     pairs = rp.parity_matrix(outputs)
     doc["pairs"] = [p.to_json() for p in pairs]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tinyflash.errors import UserError
 from tinyflash.runtime.errors import UnsupportedOperatorError
 
 C_EXECUTORS = ("c-host-float", "c-m4-float", "c-host-int8", "c-m4-int8")
@@ -109,3 +110,37 @@ def test_run_skips_codegen_with_the_reason_and_verify_passes(cnn_run, tmp_path):
     assert not (folder / "mnist_model.h").exists()
     doc = json.loads((folder / "verify.json").read_text())
     assert doc["verdict"] == "pass" and doc["inputs"]["test_images"] == 300
+
+
+def test_verify_cli_with_a_users_inputs_and_labels(cnn_run, small_mnist, tmp_path):
+    """`tinyflash verify RUN --inputs X.npy --labels Y.npy`: (N, 28, 28) uint8 images are read
+    as pixels / 255 in the model's (28, 28, 1); accuracy equals the run's own on those rows."""
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from tinyflash.verify import verify
+
+    folder = Path(shutil.copytree(cnn_run, tmp_path / "run"))
+    np.save(tmp_path / "x.npy", small_mnist.x_test[:120])
+    np.save(tmp_path / "y.npy", small_mnist.y_test[:120])
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "tinyflash", "verify", str(folder), "--inputs",
+         str(tmp_path / "x.npy"), "--labels", str(tmp_path / "y.npy"), "--only",
+         "keras,py-int8-tflm,tflm", "--hostile", "8", "--no-report"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    doc = json.loads((folder / "verify.json").read_text())
+    assert doc["inputs"]["labels"] is True and doc["inputs"]["test_images"] == 120
+    own = verify(folder, data=small_mnist, limit=120, hostile=8, report=False,
+                 only=("keras", "py-int8-tflm", "tflm"))  # fmt: skip
+    accuracy = {e["name"]: e.get("accuracy") for e in own["executors"] if e["status"] == "ran"}
+    assert {e["name"]: e["accuracy"] for e in doc["executors"] if e["status"] == "ran"} == accuracy
+    bad = tmp_path / "y_short.npy"
+    np.save(bad, small_mnist.y_test[:7])
+    with pytest.raises(UserError, match=r"--labels: expected \(120,\) integers, found \(7,\)"):
+        verify(folder, inputs=tmp_path / "x.npy", labels=bad, report=False)
