@@ -144,3 +144,30 @@ def test_verify_cli_with_a_users_inputs_and_labels(cnn_run, small_mnist, tmp_pat
     np.save(bad, small_mnist.y_test[:7])
     with pytest.raises(UserError, match=r"--labels: expected \(120,\) integers, found \(7,\)"):
         verify(folder, inputs=tmp_path / "x.npy", labels=bad, report=False)
+
+
+def test_tinyflash_run_preset_cnn_end_to_end(small_mnist, tmp_path):
+    """`tinyflash run --preset cnn` on a small .npz (1 epoch on 2,000 images, 400 test images):
+    train, export, codegen skipped with the reason, verify PASS, exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    data = tmp_path / "small.npz"
+    np.savez(data, x_train=small_mnist.x_train, y_train=small_mnist.y_train,
+             x_test=small_mnist.x_test, y_test=small_mnist.y_test)  # fmt: skip
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", COLUMNS="200")
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "tinyflash", "run", "--preset", "cnn", "--data", str(data),
+         "--train-limit", "2000", "--epochs", "1", "--calibration", "200", "--out",
+         str(tmp_path / "run")],
+        capture_output=True, text=True, env=env, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "[codegen] skipped: the C generator does not support CONV_2D" in result.stdout
+    doc = json.loads((tmp_path / "run" / "verify.json").read_text())
+    assert doc["verdict"] == "pass" and doc["inputs"]["test_images"] == 400
+    ran = {e["name"] for e in doc["executors"] if e["status"] == "ran"}
+    assert set(MUST_RUN) <= ran
