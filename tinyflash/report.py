@@ -115,6 +115,27 @@ def _footprint_section(
             table)  # fmt: skip
 
 
+def _layers_section(run_dir: Path) -> tuple[str, list[str], list[list[str]]] | None:
+    """The int8 model's operators as `tinyflash inspect` counts them (any model: MNIST or not),
+    or None when the run folder has no int8 .tflite the inspector can read."""
+    from tinyflash.inspect import inspect_model
+
+    entry = (_read_json(run_dir / "manifest.json") or {}).get("artifacts", {}).get("tflite_int8")
+    if not isinstance(entry, dict) or not (run_dir / str(entry.get("file"))).is_file():
+        return None
+    try:
+        info = inspect_model(run_dir / entry["file"])
+    except Exception:  # noqa: BLE001 - the executors report what is wrong with the file
+        return None
+    rows = [[str(r["index"]), r["op"], "x".join(map(str, r["outputs"][0]["shape"][1:]))
+             if r["outputs"] else "-", f"{r['params']:,}", f"{r['int8_bytes']:,}",
+             f"{r['macs']:,}"] for r in info["layers"]]  # fmt: skip
+    t = info["total"]
+    rows.append(["", "total", "", f"{t['params']:,}", f"{t['int8_bytes']:,}", f"{t['macs']:,}"])
+    return (f"Layers of {entry['file']} (tinyflash inspect)",
+            ["#", "operator", "output", "params", "int8 B", "MACs"], rows)  # fmt: skip
+
+
 def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
     """The report's tables: (title, header, rows), shared by both renderers."""
     ex = doc.get("executors", [])
@@ -157,6 +178,9 @@ def sections(run_dir: Path, doc: dict[str, Any]) -> list[tuple[str, list[str], l
         [[k, ", ".join(v)] for k, v in by_artifact.items()],
     ))  # fmt: skip
     out.append(_footprint_section(run_dir, doc))
+    layers = _layers_section(run_dir)
+    if layers:
+        out.append(layers)
     ran = [e for e in ex if e["status"] == "ran"]
     out.append((
         "Latency per executor (whole run incl. loading, divided by rows)",

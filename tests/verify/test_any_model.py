@@ -108,6 +108,9 @@ def test_a_users_regression_model_through_export_codegen_and_verify(regression, 
         assert entries[name]["error"]["mean_abs"] <= 1.5 * step, (entries[name], step)
     report = (run / "report.md").read_text()
     assert "max / mean abs error vs float" in report
+    assert (
+        "Layers of model_int8.tflite (tinyflash inspect)" in report and "FULLY_CONNECTED" in report
+    )
 
 
 def test_verify_a_tflite_file_with_random_inputs(regression, tmp_path):
