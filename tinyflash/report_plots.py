@@ -10,7 +10,7 @@ import numpy as np
 
 from tinyflash.report_runfolder import float_vs_int8
 
-__all__ = ["latency_png", "parity_png", "parity_rates"]
+__all__ = ["cell_text", "color_floor", "latency_png", "parity_png", "parity_rates"]
 
 _PNG_METADATA = {"Software": None}  # no matplotlib version or date: same data, same bytes
 
@@ -38,6 +38,21 @@ def parity_rates(
     return rate
 
 
+def cell_text(rate: float) -> str:
+    """A heat-map cell: "1" only for exact agreement; else 4 decimals rounded down, so 0.99995
+    reads 0.9999 (never 1.0000); "n/a" for NaN."""
+    if np.isnan(rate):
+        return "n/a"
+    return "1" if rate == 1.0 else f"{np.floor(rate * 1e4) / 1e4:.4f}"
+
+
+def color_floor(rate: np.ndarray) -> float:
+    """The colour scale's lower end: just below the lowest rate (in steps of 0.001), so 0.998
+    and 1.000 get different colours; 0.99 when every compared pair agrees exactly."""
+    low = float(np.nanmin(rate)) if np.isfinite(rate).any() else 1.0
+    return 0.99 if low >= 1.0 else max(0.0, float(np.floor(low * 1000)) / 1000 - 0.001)
+
+
 def parity_png(names: list[str], pairs: list[dict[str, Any]], int8: Collection[str] = ()) -> bytes:
     """Heat map of agreement rates (executors x executors), 1.0 on the diagonal.
 
@@ -54,17 +69,16 @@ def parity_png(names: list[str], pairs: list[dict[str, Any]], int8: Collection[s
     size = 2.0 + 0.55 * len(names)
     fig, ax = plt.subplots(figsize=(size + 1.5, size))
     cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad="#d9d9d9")
-    image = ax.imshow(np.ma.masked_invalid(rate), vmin=0.0, vmax=1.0, cmap=cmap)
+    vmin = color_floor(rate)
+    image = ax.imshow(np.ma.masked_invalid(rate), vmin=vmin, vmax=1.0, cmap=cmap)
     ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(names)), names, fontsize=8)
     for i in range(len(names)):
         for j in range(len(names)):
-            r = rate[i, j]
-            text = "n/a" if np.isnan(r) else "1" if r == 1.0 else f"{r:.3f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=6)
+            ax.text(j, i, cell_text(rate[i, j]), ha="center", va="center", fontsize=6)
     ax.set_title(
         "rows that agree: same int8 codes, or float within 1e-5\n"
-        "(n/a: float vs int8, not compared)",
+        f"(n/a: float vs int8, not compared; colour scale from {vmin:g})",
         fontsize=10,
     )
     fig.colorbar(image, ax=ax, fraction=0.046)
