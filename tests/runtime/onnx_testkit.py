@@ -101,3 +101,82 @@ def lsb_gap(data: bytes, x: np.ndarray, optimize: bool) -> tuple[int, float]:
     assert got.shape == ref.shape
     diff = np.abs(got - ref)
     return int(diff.max(initial=0)), float(np.mean(diff != 0))
+
+
+def ort_every_tensor(data: bytes, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Every node output of the graph, computed by onnxruntime without optimizations."""
+    import onnx
+    import onnxruntime as ort
+
+    model = onnx.shape_inference.infer_shapes(onnx.load_from_string(data))
+    infos = {v.name: v for v in model.graph.value_info}
+    have = {v.name for v in model.graph.output}
+    for node in model.graph.node:
+        for name in node.output:
+            if name not in have and name in infos:
+                model.graph.output.append(infos[name])
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), options, ["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    feed = {session.get_inputs()[0].name: x}
+    return dict(zip(names, session.run(None, feed), strict=True))
+
+
+def average_pool_ties(data: bytes, ref: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """For each QDQ AveragePool / GlobalAveragePool (DQ(q, scale, zp) -> pool -> Q), the elements
+    of the Q output (and of layout copies of it) whose exact mean of (q - zp) is k + 1/2: a
+    rounding tie, decided by each implementation's float error. ref: onnxruntime's tensors."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load_from_string(data).graph
+    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    producer = {out: node for node in graph.node for out in node.output}
+    ties: dict[str, np.ndarray] = {}
+    for node in graph.node:
+        src = producer.get(node.input[0]) if node.input else None
+        pools = ("AveragePool", "GlobalAveragePool")
+        if node.op_type == "QuantizeLinear" and src is not None and src.op_type in pools:
+            dq = producer[src.input[0]]
+            assert dq.op_type == "DequantizeLinear", dq.op_type
+            q = ref[dq.input[0]] if dq.input[0] in ref else inits[dq.input[0]]
+            centred = (q.astype(np.int64) - int(inits[dq.input[2]])).astype(np.float32)
+            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in src.attribute}
+            mean = run_onnxruntime(single_node(src.op_type, centred, **attrs), centred)
+            ties[node.output[0]] = np.abs(mean - np.floor(mean)) == 0.5
+        elif node.op_type in ("Reshape", "Flatten", "Squeeze") and node.input[0] in ties:
+            ties[node.output[0]] = ties[node.input[0]].reshape(ref[node.output[0]].shape)
+    return ties
+
+
+def qdq_groups_on_reference_inputs(
+    model: rt.Model, x: np.ndarray, ref: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Run the runtime's kernels over a QDQ graph with every int8 / uint8 activation replaced by
+    onnxruntime's value (ref): each DequantizeLinear -> float op(s) -> QuantizeLinear group then
+    starts from the same integers, so its output shows the group's own difference, not one
+    carried from earlier layers. Returns every tensor the runtime computed, by name."""
+    from tinyflash.runtime.ops import ONNX_KERNELS
+
+    g = model.graph
+    values: dict[int, np.ndarray] = {g.inputs[0]: x}
+    ours: dict[str, np.ndarray] = {}
+    for op, p in zip(g.operators, model.params, strict=True):
+        args = []
+        for i in op.inputs:
+            if i == -1:
+                continue
+            t = g.tensors[i]
+            if t.data is not None:
+                args.append(t.data)
+            elif t.dtype in ("int8", "uint8") and t.name in ref:
+                args.append(ref[t.name])
+            else:
+                args.append(values[i])
+        out = op.outputs[0]
+        values[out] = ONNX_KERNELS[op.op].run(p, *args)
+        ours[g.tensors[out].name] = values[out]
+    return ours

@@ -7,14 +7,15 @@ exported to ONNX by tinyflash.export.onnx, run by tinyflash.runtime against onnx
         directly): every tensor within 1e-5 of onnxruntime without optimizations, the output
         within 1e-5 of its optimized graph.
     int8 (convert_int8: tf2onnx from_tflite on TF's full-int8 per-channel .tflite, QDQ with uint8
-        weights): every int8 tensor and the output within a measured bound of onnxruntime,
-        optimized and not (see INT8_BOUND).
+        weights): every QDQ group, given onnxruntime's int8 inputs, within a measured bound of
+        onnxruntime's int8 output; the model output within a looser one, optimized and not
+        (GROUP_MAX_LSB / E2E_MAX_LSB below).
 Each model is built and converted once per module; a few inputs each.
 """
 
 import numpy as np
-import onnx
 import pytest
+from onnx_testkit import average_pool_ties, ort_every_tensor, qdq_groups_on_reference_inputs
 
 import tinyflash.runtime as rt
 from tinyflash.export.reference import run_onnxruntime
@@ -71,27 +72,6 @@ def exported():
     return out
 
 
-def _ort_every_tensor(data: bytes, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Every node output of the graph, computed by onnxruntime without optimizations."""
-    import onnxruntime as ort
-
-    model = onnx.shape_inference.infer_shapes(onnx.load_from_string(data))
-    infos = {v.name: v for v in model.graph.value_info}
-    have = {v.name for v in model.graph.output}
-    for node in model.graph.node:
-        for name in node.output:
-            if name not in have and name in infos:
-                model.graph.output.append(infos[name])
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.intra_op_num_threads = 1
-    options.log_severity_level = 3
-    session = ort.InferenceSession(model.SerializeToString(), options, ["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    feed = {session.get_inputs()[0].name: x}
-    return dict(zip(names, session.run(None, feed), strict=True))
-
-
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_float32_every_tensor_within_1e5(exported, name):
     data = exported[name]["float32"]
@@ -99,7 +79,7 @@ def test_float32_every_tensor_within_1e5(exported, name):
     model = rt.load(data)
     ops = {op.op for op in model.graph.operators}
     assert "Conv" in ops
-    ours, ref = model.trace(x), _ort_every_tensor(data, x)
+    ours, ref = model.trace(x), ort_every_tensor(data, x)
     worst = 0.0
     for tensor, value in ref.items():
         np.testing.assert_allclose(ours[tensor], value, atol=1e-5, rtol=0, err_msg=tensor)
@@ -108,41 +88,58 @@ def test_float32_every_tensor_within_1e5(exported, name):
     print(f"{name}: {len(ref)} tensors, ops {sorted(ops)}; worst |diff| {worst:.2e}")
 
 
-# int8 bound, per int8 tensor (every QuantizeLinear output) and for the output. Each QDQ Conv is
-# float dequantize -> float Conv -> QuantizeLinear: the runtime sums in float64, MLAS in float32
-# in a CPU-dependent order, so a value within a few float32 ULPs of a rounding boundary rounds
-# the other way (1 LSB; tests/runtime/ops/test_onnx_conv.py), and an AveragePool mean on an
-# exact tie goes either way (test_onnx_average_pool.py). Such a step feeds the next layers, and
-# a residual Add sums two of them: measured (6 random int8 rows, AMD EPYC AVX-512) worst 1 LSB
-# on 4e-5 of the elements (DS-CNN), 1 LSB on 6e-5 (MobileNetV1), 2 LSB on 1e-3 (ResNet-8)
-# against onnxruntime without optimizations; the output equal to its optimized session. The
-# bound keeps 10x margin in the fraction for the other MLAS kernels (AVX2, NEON).
-INT8_MAX_LSB, INT8_MAX_FRACTION = 2, 1e-2
+# int8 bound. Each QDQ group (DequantizeLinear -> Conv [-> Relu / Clip] -> QuantizeLinear) is
+# float arithmetic: the runtime sums in float64, MLAS in float32 in a CPU-dependent order, so a
+# value within a few float32 ULPs of a rounding boundary rounds the other way (1 LSB;
+# tests/runtime/ops/test_onnx_conv.py), and an AveragePool mean exactly on a tie (k + 1/2) goes
+# either way (test_onnx_average_pool.py; those elements are exempt). Given onnxruntime's int8
+# inputs, every group's int8 output is within GROUP_MAX_LSB on at most GROUP_MAX_FRACTION of its
+# elements (or 2, for the small tensors at the end). Measured (16 random int8 rows, AMD EPYC
+# AVX-512, onnxruntime 1.32): worst 1 LSB on 8e-6 (DS-CNN), 3e-6 (MobileNetV1), 2e-5 (ResNet-8)
+# of a tensor's elements; 40x margin for the other MLAS kernels (AVX2, NEON), whose float32
+# error is of the same size. End to end, a flipped LSB feeds the
+# next layers (a residual Add sums two): measured worst 1 LSB (DS-CNN, MobileNetV1) and 3 LSB
+# (ResNet-8) on an intermediate tensor, the output equal; asserted: output within E2E_MAX_LSB.
+GROUP_MAX_LSB, GROUP_MAX_FRACTION, E2E_MAX_LSB = 1, 1e-3, 4
+
+
+def int8_within_bound(ours: dict, ref: dict, ties: dict) -> list[tuple[int, float, str]]:
+    """Assert the group bound on every int8 tensor; returns (max LSB, fraction, name)."""
+    report = []
+    for tensor, value in ref.items():
+        if value.dtype != np.int8:
+            continue
+        diff = np.abs(ours[tensor].astype(int) - value)
+        diff[ties.get(tensor, np.zeros(diff.shape, bool))] = 0
+        n = int(np.sum(diff != 0))
+        assert diff.max() <= GROUP_MAX_LSB, (tensor, int(diff.max()))
+        assert n <= max(2, GROUP_MAX_FRACTION * diff.size), (tensor, n, diff.size)
+        report.append((int(diff.max()), n / diff.size, tensor))
+    return report
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_int8_every_tensor_within_bound(exported, name):
     data = exported[name]["int8"]
     rng = np.random.default_rng(2)
-    x = rng.integers(-128, 128, (6, *exported[name]["shape"])).astype(np.int8)
+    x = rng.integers(-128, 128, (16, *exported[name]["shape"])).astype(np.int8)
     x[0], x[1] = -128, 127
     model = rt.load(data)
     # the reader finds the I/O quantization through tf2onnx's Transpose / Reshape
     assert model.input.scale is not None and model.output.scale is not None
-    ours, ref = model.trace(x), _ort_every_tensor(data, x)
-    report = []
-    for tensor, value in ref.items():
-        if value.dtype == np.int8:
-            diff = np.abs(ours[tensor].astype(int) - value)
-            report.append((int(diff.max()), float(np.mean(diff != 0)), tensor))
+    ref = ort_every_tensor(data, x)
+    ours = qdq_groups_on_reference_inputs(model, x, ref)
+    report = int8_within_bound(ours, ref, average_pool_ties(data, ref))
     assert len(report) >= 10
-    for lsb, fraction, tensor in report:
-        assert lsb <= INT8_MAX_LSB and fraction <= INT8_MAX_FRACTION, (tensor, lsb, fraction)
+    trace = model.trace(x)
+    e2e = max(
+        int(np.abs(trace[t].astype(int) - v).max()) for t, v in ref.items() if v.dtype == np.int8
+    )
     out = model(x).astype(int)
-    opt = np.abs(out - run_onnxruntime(data, x, optimize=True))
-    assert opt.max() <= INT8_MAX_LSB and np.mean(opt != 0) <= INT8_MAX_FRACTION
+    for optimize in (False, True):
+        assert np.abs(out - run_onnxruntime(data, x, optimize=optimize)).max() <= E2E_MAX_LSB
     worst = max(report)
     print(
-        f"{name}: {len(report)} int8 tensors, worst {worst[0]} LSB on {worst[1]:.1e}; "
-        f"optimized output {opt.max()} LSB on {np.mean(opt != 0):.1e}"
+        f"{name}: {len(report)} int8 tensors, per group worst {worst[0]} LSB on "
+        f"{worst[1]:.1e}; end to end worst {e2e} LSB"
     )
