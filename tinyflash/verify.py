@@ -58,6 +58,7 @@ __all__ = ["EXIT_FAILED", "add_arguments", "run", "split_names", "verify"]
 EXIT_FAILED = 3
 HOSTILE_ROWS = 256  # 4 extremes + 252 random int8 rows
 SEED = 20240606
+NO_INT8_QUANT = (1 / 128, 0)  # a float-only model's "int8" rows: codes / 128, in [-1, 1)
 DEFAULT_RANDOM = 1000  # a model file verified without --inputs: this many random int8 rows
 
 
@@ -425,6 +426,8 @@ def _tensor_quant(
                 f"manifest.json quantization.{which}: expected {{scale: number, zero_point: "
                 f"integer}}, found {q!r}"
             ) from None
+    if "tflite_int8" not in paths:  # a float model alone: random / hostile rows are codes / 128
+        return NO_INT8_QUANT
     from ai_edge_litert import interpreter as litert
 
     it = litert.Interpreter(model_path=str(paths["tflite_int8"]))

@@ -91,7 +91,8 @@ def pick_inputs(
 
 def model_folder(model: Path, out: Path | None) -> Path:
     """A run folder for one .tflite model file (int8 or float32): the file copied in under its
-    artifact name, and a manifest.json with its sha256, input shape and quantization."""
+    artifact name, a manifest.json with its sha256, input shape and quantization, and the C
+    header where the C generator supports the model."""
     import shutil
 
     from tinyflash.atomic import ensure_writable_dir, write_json
@@ -125,7 +126,23 @@ def model_folder(model: Path, out: Path | None) -> Path:
             "output": {"scale": m.output.scale, "zero_point": m.output.zero_point},
         }
     write_json(folder / "manifest.json", manifest)
+    _headers(model, folder / name, int8)
     return folder
+
+
+def _headers(source: Path, model: Path, int8: bool) -> None:
+    """The C header of the copied model (so the C executors run), recorded in the manifest;
+    none when the C generator cannot write it (verify then says why the C executors skip)."""
+    from tinyflash.firmware_c.cli import default_prefix, record_headers
+    from tinyflash.firmware_c.generate import generate_header
+
+    prefix = default_prefix(source) + ("" if int8 else "_f32")
+    try:
+        header = generate_header(model, model.parent, prefix, "tflm", None,
+                                 "int8" if int8 else "float32")  # fmt: skip
+    except UserError:
+        return
+    record_headers(model.parent, [header], prefix, "tflm")
 
 
 def float_errors(outputs: dict[str, Any], n: int) -> tuple[str | None, dict[str, dict]]:

@@ -114,15 +114,18 @@ def test_a_users_regression_model_through_export_codegen_and_verify(regression, 
 
 
 def test_verify_a_tflite_file_with_random_inputs(regression, tmp_path):
-    """verify MODEL.tflite: a run folder made beside it, 200 random int8 rows, the int8
-    executors' contracts checked; the CLI says PASS and exits 0."""
+    """verify MODEL.tflite: a run folder made beside it (the model, manifest.json, its C header),
+    200 random int8 rows, the int8 executors' contracts checked; the CLI says PASS, exits 0."""
     run = tmp_path / "run"
     assert _cli("export", str(regression[0]), "--calibration-data", str(regression[1]),
                 "--out", str(run)).returncode == 0  # fmt: skip
     model = tmp_path / "theirs.tflite"
     shutil.copy(run / "model_int8.tflite", model)
-    result = _cli("verify", str(model), "--random", "200", "--hostile", "8", "--require",
-                  "tflm,py-int8-tflm,litert-int8-ref,py-int8-litert")  # fmt: skip
+    from tinyflash.firmware_c.toolchain import missing_tools
+
+    require = "tflm,py-int8-tflm,litert-int8-ref,py-int8-litert"
+    require += "" if missing_tools("gcc") else ",c-host-int8"  # the header written from the file
+    result = _cli("verify", str(model), "--random", "200", "--hostile", "8", "--require", require)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "verify PASS" in result.stderr
     doc = json.loads((tmp_path / "theirs_verify" / "verify.json").read_text())
