@@ -1,8 +1,11 @@
 """SPACE_TO_BATCH_ND: what TF lowers a dilated Conv2D / SeparableConv2D to (with
 BATCH_TO_SPACE_ND after the convolution). NHWC, int8 and float32 (padding with 0.0).
 int8 padding differs between the references (measured, tests/runtime/ops/test_batch_to_space_nd.py):
-litert BUILTIN_REF pads with the output zero point (the quantized 0.0), TFLM with the raw
-value 0; `rounding` selects which.
+litert BUILTIN_REF pads with the output zero point (the quantized 0.0). TFLM's kernel (int8
+and float32) never sets SpaceToBatchParams.output_offset (a persistent buffer it allocates
+and does not write), so its pad value is whatever that arena memory held: 0 in a fresh
+interpreter, which `tflm` mode uses, and anything after other models ran in the process.
+`rounding` selects which.
 
     padded = pad(x, paddings on H and W)                       (N, Hp, Wp, C)
     y[(i * bw + j) * N + n, h, w, c] = padded[n, h * bh + i, w * bw + j, c]
