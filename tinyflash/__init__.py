@@ -1,4 +1,4 @@
-"""tinyflash: Keras MLP -> TFLite / ONNX / C99, with parity proven at every step.
+"""tinyflash: Keras MLP or CNN -> TFLite / ONNX / C99, with parity proven at every step.
 
 The package is split into stages that data flows through in one direction:
 

@@ -22,7 +22,7 @@ from tinyflash.errors import UserError
 # name -> (module, one-line help). Explicit, in pipeline order.
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("tinyflash.pipeline", "train, export, generate C and verify, in one run folder"),
-    "train": ("tinyflash.train.cli", "train a Keras MLP on MNIST (or another 28x28 data set)"),
+    "train": ("tinyflash.train.cli", "train a Keras MLP or CNN on MNIST or your own images"),
     "learn": ("tinyflash.learn.cli", "one epoch of numpy training, every step printed (students)"),
     "data": ("tinyflash.train.data_cli", "find, validate and describe the MNIST data"),
     "export": ("tinyflash.export.cli", "model.keras -> TFLite/ONNX float32+int8, evaluated"),
@@ -43,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tinyflash",
-        description="Keras MLP -> TFLite / ONNX / C99 for microcontrollers, with parity checks.",
+        description="Keras MLP or CNN -> TFLite / ONNX / C99 for microcontrollers, with parity checks.",
     )
     parser.add_argument("--version", action="version", version=f"tinyflash {__version__}")
     parser.add_argument(
