@@ -110,12 +110,16 @@ def c_unsupported(run_dir: Path) -> str | None:
     (or there is no int8 model: generate_run says so). Reads the graph only (no kernel set-up).
     """
     from tinyflash.firmware_c.plan import SUPPORTED
+    from tinyflash.runtime.errors import ModelFormatError
     from tinyflash.runtime.tflite import read_tflite
 
     int8 = Path(run_dir) / "model_int8.tflite"
     if not int8.is_file():
         return None
-    graph = read_tflite(int8.read_bytes())
+    try:
+        graph = read_tflite(int8.read_bytes())
+    except ModelFormatError as exc:  # name the file, as every other stage does
+        raise ModelFormatError(f"{int8}: {exc}") from None
     interface = ("QUANTIZE", "DEQUANTIZE")  # a float interface: handled by the C API itself
     missing = [op.op for op in graph.operators if op.op not in SUPPORTED + interface]
     if not missing:

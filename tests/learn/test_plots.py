@@ -137,8 +137,8 @@ def test_cli_writes_pngs_and_the_data_drawn(mnist, tmp_path):
 
 def test_docs_images_are_up_to_date(tmp_path):
     """docs/img holds what `tinyflash learn --images 6400 --batch-size 32 --plots docs/img`
-    draws today: its plots.json equals a fresh run's (6 significant digits; float32 training
-    may differ in the last bits between CPUs, hence the tolerance)."""
+    draws today: its plots.json equals a fresh run's (to 1e-3: float32 training differs in the
+    last bits between CPUs and Python builds, hence the tolerance)."""
     command = " ".join(["tinyflash learn", *DOCS_ARGS, "--plots docs/img"])
     for tutorial in ("tutorial.md", "tutorial.es.md"):
         text = (DOCS_IMG.parent / tutorial).read_text(encoding="utf-8")
@@ -159,6 +159,8 @@ def test_docs_images_are_up_to_date(tmp_path):
             for k in a:
                 compare(a[k], b[k], f"{where}.{k}")
         else:
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=where)
+            # 1e-3: far below what a plot shows, above last-bit float32 differences between
+            # CPUs and Python builds (measured in a Debian root: 1.3e-5 on one int8 error).
+            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3, err_msg=where)
 
     compare(fresh, kept, "plots.json")
