@@ -43,7 +43,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tinyflash",
-        description="Keras MLP or CNN -> TFLite / ONNX / C99 for microcontrollers, with parity checks.",
+        description="Keras MLP or CNN -> TFLite / ONNX / C99 for microcontrollers, "
+        "with parity checks.",
     )
     parser.add_argument("--version", action="version", version=f"tinyflash {__version__}")
     parser.add_argument(
