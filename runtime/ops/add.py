@@ -22,10 +22,9 @@ from tinyflash.runtime.graph import Graph, Operator
 from tinyflash.runtime.ops.common import (
     FLOAT_RANGES,
     activation_range,
-    arity,
+    broadcast_inputs,
     per_tensor,
     require,
-    tensor,
 )
 
 REQUANTIZATION = {"tflm": "tflm", "litert": "tflm"}  # mode -> fixedpoint rounding (measured)
@@ -62,15 +61,8 @@ def _smaller_than_one(real: float, rounding: str, op: Operator) -> tuple[int, in
 
 
 def prepare(graph: Graph, op: Operator, mode: str) -> AddInt8 | AddFloat:
-    arity(op, (2,))
+    a, b, y = broadcast_inputs(graph, op)
     rounding = REQUANTIZATION[mode]
-    a = tensor(graph, op, 0, "input 1", ("int8", "float32"))
-    b = tensor(graph, op, 1, "input 2", (a.dtype,))
-    y = tensor(graph, op, -1, "output", (a.dtype,))
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        require(False, op, f"ADD: input shapes {a.shape} and {b.shape} do not broadcast")
     fused = op.options.get("fused_activation", "NONE")
     if a.dtype == "float32":
         return AddFloat(*FLOAT_RANGES[fused])

@@ -46,6 +46,20 @@ def tensor(graph: Graph, op: Operator, slot: int, role: str, dtypes: tuple[str, 
     return t
 
 
+def broadcast_inputs(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, Tensor]:
+    """The two inputs and the output of an element-wise binary operator (ADD, MUL): one dtype
+    (int8 or float32), input shapes that broadcast. Returns (input 1, input 2, output)."""
+    arity(op, (2,))
+    a = tensor(graph, op, 0, "input 1", ("int8", "float32"))
+    b = tensor(graph, op, 1, "input 2", (a.dtype,))
+    y = tensor(graph, op, -1, "output", (a.dtype,))
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        require(False, op, f"{op.op}: input shapes {a.shape} and {b.shape} do not broadcast")
+    return a, b, y
+
+
 def const(op: Operator, t: Tensor, role: str) -> np.ndarray:
     if t.data is None:
         raise UnsupportedOperatorError(f"{op.name or op.op}: {role} {t.name!r} must be a constant")
