@@ -1,0 +1,274 @@
+/* CONV_2D int8 with per-channel requantization and fused activation: TFLM's
+ * reference_integer_ops::ConvPerChannel, to the bit (and ai-edge-litert BUILTIN_REF, whose
+ * convolutions also requantize with gemmlowp double rounding, so this kernel always does,
+ * whatever TFK_ROUNDING_SINGLE says).
+ *
+ * The convolution runs as a matrix product on patches ("im2col"). For output pixel (oy, ox) the
+ * patch is the K = kh * kw * in_c input bytes its filter sees, in (ky, kx, channel) order; taps
+ * outside the image read pad_byte = 128 + input zero point, i.e. the value x = zp_in whose term
+ * w * (x - zp_in) is 0 -- exactly TFLM's skip of those taps. Then, as in tfk_fully_connected.c,
+ * with u = x + 128 (offset-binary activations) and wu = w + 128 (offset-binary weights):
+ *   acc[o] = bias[o] + sum_k w[o][k] * (x[k] - zp_in)
+ *          = folded_bias[o] + sum_k wu[o][k] * u[k] - 128 * sum_k u[k]
+ * and the patch is padded to k16 (K rounded up to 16) with 0 bytes, against weight columns of
+ * 128, which cancel. The weights use FULLY_CONNECTED's blocked layout (the generator shares it):
+ * (ceil(out_c / 4), k16 / 4, 4, 4) = [block of 4 rows][group of 4 inputs][row][input].
+ *
+ * Two paths, the same bytes:
+ *   Cortex-M4/M7 (TFK_USE_DSP): two output pixels per pass over the weights. Their patches are
+ *     written to scratch already split into 16-bit lanes (UXTB16), so the inner loop only
+ *     splits weights: per 4 inputs of 2 rows x 2 pixels, 1 LDRD weights, 2 LDRD inputs,
+ *     4 UXTB16, 8 SMLAD (16 MACs).
+ *   portable C99 (Cortex-M0+ and hosts): one pixel, two rows at a time, byte loads with
+ *     immediate offsets (the only cheap kind on Cortex-M0). A 1x1 filter without padding whose
+ *     in_c is a multiple of 16 reads the input pixel in place (no patch copy).
+ * Every partial sum stays below 2^31 (the generator checks the worst case).
+ */
+#include "tfk_kernels.h"
+
+/* One convolution's constants and geometry, all fixed at generation time.
+ * weights: offset-binary uint8 (ceil(out_c/4), k16/4, 4, 4), padding rows/columns 128; 8-aligned.
+ * bias: (4 * ceil(out_c/4),) int32: bias[o] - (128 + input zero point) * sum_k w[o][k].
+ * multiplier, shift: (out_c,) per-channel requantization, multiplier * 2^(shift - 31).
+ * in_h, in_w, in_c: input (in_h, in_w, in_c); out_h, out_w, out_c: output (out_h, out_w, out_c).
+ * kh, kw: filter size; stride_*, dilation_*: >= 1; pad_top, pad_left: TFLite's SAME/VALID
+ *   padding before the first row / column (the after-padding needs no field).
+ * k16: kh * kw * in_c rounded up to 16. pad_byte: 128 + input zero point.
+ * out_zero_point, act_min, act_max: output zero point and the fused activation's clamp (int8). */
+typedef struct {
+  const uint8_t *weights;
+  const int32_t *bias;
+  const int32_t *multiplier;
+  const int8_t *shift;
+  uint16_t in_h, in_w, in_c;
+  uint16_t out_h, out_w, out_c;
+  uint16_t kh, kw;
+  uint16_t stride_h, stride_w;
+  uint16_t dilation_h, dilation_w;
+  uint16_t pad_top, pad_left;
+  uint16_t k16;
+  uint8_t pad_byte;
+  int16_t out_zero_point;
+  int16_t act_min;
+  int16_t act_max;
+} tfk_conv_2d_params;
+
+/* Scratch bytes tfk_conv_2d needs (8-aligned): two split patches (4 * k16) and one plain patch
+ * (k16). The generator sizes the step's scratch with the same formula. */
+#define TFK_CONV_2D_SCRATCH_BYTES(k16) (5u * (size_t)(k16))
+
+/* Requantize one accumulator with gemmlowp double rounding (TFLM's MultiplyByQuantizedMultiplier
+ * without TFLITE_SINGLE_ROUNDING), clamp, and store it offset binary. */
+TFK_FN uint8_t tfk__conv_2d_requantize(const tfk_conv_2d_params *p, int32_t acc, size_t o) {
+  const int32_t shift = p->shift[o];
+  const int32_t left = shift > 0 ? shift : 0;
+  const int32_t right = shift > 0 ? 0 : -shift;
+  int32_t v = tfk_srdhm((int32_t)((uint32_t)acc << left), p->multiplier[o]);
+  v = tfk_rdbpot(v, right) + p->out_zero_point;
+  v = v < p->act_min ? p->act_min : v;
+  v = v > p->act_max ? p->act_max : v;
+  return (uint8_t)((uint32_t)v ^ 0x80u);
+}
+
+/* The plain patch of output pixel (oy, ox): k16 bytes, (ky, kx, channel) order, outside taps
+ * pad_byte, the tail after K zero. Returns sum of its bytes (for the -128 * sum u term). */
+TFK_FN uint32_t tfk__conv_2d_patch(const tfk_conv_2d_params *p, const uint8_t *input, size_t oy,
+                                   size_t ox, uint8_t *patch) {
+  const size_t c = p->in_c;
+  const long y0 = (long)(oy * p->stride_h) - (long)p->pad_top;
+  const long x0 = (long)(ox * p->stride_w) - (long)p->pad_left;
+  uint8_t *dst = patch;
+  uint32_t sum = 0;
+  size_t ky, kx, i;
+  for (ky = 0; ky < p->kh; ky++) {
+    const long y = y0 + (long)(ky * p->dilation_h);
+    for (kx = 0; kx < p->kw; kx++) {
+      const long x = x0 + (long)(kx * p->dilation_w);
+      if (y < 0 || y >= (long)p->in_h || x < 0 || x >= (long)p->in_w) {
+        for (i = 0; i < c; i++) {
+          dst[i] = p->pad_byte;
+        }
+        sum += (uint32_t)p->pad_byte * (uint32_t)c;
+      } else {
+        const uint8_t *src = input + ((size_t)y * p->in_w + (size_t)x) * c;
+        for (i = 0; i < c; i++) {
+          dst[i] = src[i];
+          sum += src[i];
+        }
+      }
+      dst += c;
+    }
+  }
+  while (dst != patch + p->k16) {
+    *dst++ = 0;
+  }
+  return sum;
+}
+
+#if TFK_USE_DSP
+#include <arm_acle.h>
+
+/* UXTB16 Rd, Rm, ROR #8: bytes 1 and 3 as two 16-bit lanes (arm_acle.h has no rotate form). */
+TFK_FN uint32_t tfk__conv_2d_uxtb16_ror8(uint32_t v) {
+  uint32_t r;
+  __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+
+/* Split a k16-byte patch into lanes for the pair buffer: for each group of 4 bytes b0..b3,
+ * words (b0 | b2 << 16) and (b1 | b3 << 16) at pair[4 * g + 0, 1] (pixel A) or [4 * g + 2, 3]
+ * (pixel B: pass pair + 2). Both pointers 4-aligned. */
+TFK_FN void tfk__conv_2d_split(const uint8_t *patch, size_t k16, tfk__u32a *pair) {
+  const tfk__u32a *src = (const tfk__u32a *)(const void *)patch;
+  size_t g;
+  for (g = 0; g < k16 / 4u; g++) {
+    const uint32_t v = src[g];
+    pair[4u * g] = __uxtb16(v);
+    pair[4u * g + 1u] = tfk__conv_2d_uxtb16_ror8(v);
+  }
+}
+
+/* Rows o, o+1 (one weight word each) against pixels A and B (two lane words each). */
+#define TFK__CONV_2D_GROUP(k)                                    \
+  do {                                                           \
+    const uint32_t tfk__w0 = w[4 * (k)];                         \
+    const uint32_t tfk__w1 = w[4 * (k) + 1];                     \
+    const uint32_t tfk__a02 = x[4 * (k)], tfk__a13 = x[4 * (k) + 1]; \
+    const uint32_t tfk__b02 = x[4 * (k) + 2], tfk__b13 = x[4 * (k) + 3]; \
+    uint32_t tfk__t = __uxtb16(tfk__w0);                         \
+    a0 = __smlad((int32_t)tfk__t, (int32_t)tfk__a02, a0);        \
+    b0 = __smlad((int32_t)tfk__t, (int32_t)tfk__b02, b0);        \
+    tfk__t = tfk__conv_2d_uxtb16_ror8(tfk__w0);                  \
+    a0 = __smlad((int32_t)tfk__t, (int32_t)tfk__a13, a0);        \
+    b0 = __smlad((int32_t)tfk__t, (int32_t)tfk__b13, b0);        \
+    tfk__t = __uxtb16(tfk__w1);                                  \
+    a1 = __smlad((int32_t)tfk__t, (int32_t)tfk__a02, a1);        \
+    b1 = __smlad((int32_t)tfk__t, (int32_t)tfk__b02, b1);        \
+    tfk__t = tfk__conv_2d_uxtb16_ror8(tfk__w1);                  \
+    a1 = __smlad((int32_t)tfk__t, (int32_t)tfk__a13, a1);        \
+    b1 = __smlad((int32_t)tfk__t, (int32_t)tfk__b13, b1);        \
+  } while (0)
+
+/* Every output channel of pixels A and B from their split patches `pair` (4 * k16 bytes).
+ * corr_*: 128 * (sum of the pixel's patch bytes). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-schedule-insns")))
+#endif
+TFK_FN void tfk__conv_2d_pair(const tfk_conv_2d_params *p, const tfk__u32a *pair, int32_t corr_a,
+                              int32_t corr_b, uint8_t *out_a, uint8_t *out_b) {
+  const tfk__u32a *const x_end = pair + p->k16;
+  size_t o;
+  for (o = 0; o < p->out_c; o += 2u) {
+    /* Rows o, o+1 sit at words (o % 4), (o % 4) + 1 of each 4-word group of their block. */
+    const tfk__u32a *w = (const tfk__u32a *)(const void *)(p->weights + (o / 4u) * 4u * p->k16) +
+                         (o % 4u);
+    const tfk__u32a *x = pair;
+    int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    do {
+      TFK__CONV_2D_GROUP(0);
+      TFK__CONV_2D_GROUP(1);
+      TFK__CONV_2D_GROUP(2);
+      TFK__CONV_2D_GROUP(3);
+      w += 16;
+      x += 16;
+    } while (x != x_end);
+    out_a[o] = tfk__conv_2d_requantize(p, p->bias[o] + a0 - corr_a, o);
+    out_b[o] = tfk__conv_2d_requantize(p, p->bias[o] + b0 - corr_b, o);
+    if (o + 1u < p->out_c) {
+      out_a[o + 1u] = tfk__conv_2d_requantize(p, p->bias[o + 1u] + a1 - corr_a, o + 1u);
+      out_b[o + 1u] = tfk__conv_2d_requantize(p, p->bias[o + 1u] + b1 - corr_b, o + 1u);
+    }
+  }
+}
+#undef TFK__CONV_2D_GROUP
+
+/* input: (in_h, in_w, in_c) offset binary; output: (out_h, out_w, out_c) offset binary;
+ * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16) bytes, 8-aligned. Output pixels go in pairs; an odd
+ * last pixel is its own partner (computed twice, stored once more with the same bytes). */
+TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8_t *output,
+                        uint8_t *scratch) {
+  tfk__u32a *const pair = (tfk__u32a *)(void *)scratch;
+  uint8_t *const patch = scratch + 4u * (size_t)p->k16;
+  const size_t n = (size_t)p->out_h * p->out_w;
+  size_t i;
+  for (i = 0; i < n; i += 2u) {
+    const size_t j = i + 1u < n ? i + 1u : i;
+    const uint32_t sum_a = tfk__conv_2d_patch(p, input, i / p->out_w, i % p->out_w, patch);
+    uint32_t sum_b;
+    tfk__conv_2d_split(patch, p->k16, pair);
+    sum_b = tfk__conv_2d_patch(p, input, j / p->out_w, j % p->out_w, patch);
+    tfk__conv_2d_split(patch, p->k16, pair + 2);
+    tfk__conv_2d_pair(p, pair, (int32_t)(sum_a << 7), (int32_t)(sum_b << 7),
+                      output + i * p->out_c, output + j * p->out_c);
+  }
+}
+#else
+
+/* A no-op pinning a sum to a low register on Thumb-1 (see tfk_fully_connected.c). */
+#if defined(__GNUC__) && defined(__thumb__) && !defined(__thumb2__)
+#define TFK__CONV_2D_PIN(v) __asm__("" : "+l"(v))
+#else
+#define TFK__CONV_2D_PIN(v) ((void)0)
+#endif
+
+/* Two rows, one input byte: one input load shared by two weight loads. */
+#define TFK__CONV_2D_MAC2(k)        \
+  do {                              \
+    const uint32_t tfk__x = x[k];   \
+    s0 += w[k] * tfk__x;            \
+    s1 += w[4 + (k)] * tfk__x;      \
+    TFK__CONV_2D_PIN(s0);           \
+    TFK__CONV_2D_PIN(s1);           \
+  } while (0)
+
+/* Every output channel of one pixel from its k16-byte patch x (sum: sum of its bytes). */
+TFK_FN void tfk__conv_2d_pixel(const tfk_conv_2d_params *p, const uint8_t *patch, uint32_t sum,
+                               uint8_t *out) {
+  const uint8_t *const x_end = patch + p->k16;
+  const int32_t correction = (int32_t)(sum << 7);
+  size_t o;
+  for (o = 0; o < p->out_c; o += 2u) {
+    const uint8_t *w = p->weights + (o / 4u) * (size_t)p->k16 * 4u + (o % 4u) * 4u;
+    const uint8_t *x = patch;
+    uint32_t s0 = 0, s1 = 0;
+    do {
+      TFK__CONV_2D_MAC2(0);
+      TFK__CONV_2D_MAC2(1);
+      TFK__CONV_2D_MAC2(2);
+      TFK__CONV_2D_MAC2(3);
+      x += 4;
+      w += 16;
+    } while (x != x_end);
+    out[o] = tfk__conv_2d_requantize(p, p->bias[o] + (int32_t)s0 - correction, o);
+    if (o + 1u < p->out_c) {
+      out[o + 1u] = tfk__conv_2d_requantize(p, p->bias[o + 1u] + (int32_t)s1 - correction, o + 1u);
+    }
+  }
+}
+#undef TFK__CONV_2D_MAC2
+#undef TFK__CONV_2D_PIN
+
+/* input: (in_h, in_w, in_c) offset binary; output: (out_h, out_w, out_c) offset binary;
+ * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16) bytes (this path uses the first k16). */
+TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8_t *output,
+                        uint8_t *scratch) {
+  const int direct = p->kh == 1u && p->kw == 1u && p->pad_top == 0u && p->pad_left == 0u &&
+                     p->in_c == p->k16;
+  size_t oy, ox, i;
+  for (oy = 0; oy < p->out_h; oy++) {
+    for (ox = 0; ox < p->out_w; ox++) {
+      uint8_t *const out = output + (oy * p->out_w + ox) * p->out_c;
+      if (direct) {
+        const uint8_t *x = input + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
+        uint32_t sum = 0;
+        for (i = 0; i < p->in_c; i++) {
+          sum += x[i];
+        }
+        tfk__conv_2d_pixel(p, x, sum, out);
+      } else {
+        tfk__conv_2d_pixel(p, scratch, tfk__conv_2d_patch(p, input, oy, ox, scratch), out);
+      }
+    }
+  }
+}
+#endif
