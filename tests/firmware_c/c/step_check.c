@@ -1,0 +1,107 @@
+/* One emitted step (a kernel, its constants, its call) run on records of input bytes, on the
+ * host (stdio) or bare metal (semihosting, -DBARE_METAL): tests/firmware_c/step_harness.py.
+ *
+ * step.h (generated per case) defines STEP_ARENA_SIZE, STEP_N_IN, step_in_offset[] /
+ * step_in_size[] (the step's arena inputs), STEP_OUT_OFFSET / STEP_OUT_SIZE and
+ * step_forward(uint8_t *arena). Each record of inputs.bin is the int8 bytes of every arena
+ * input in order; outputs.bin gets the int8 output bytes. Before each record the arena is filled
+ * with a pattern; after the step, every byte outside the output must still hold what it held
+ * (the pattern, or an input), else the program stops with status 5: a kernel wrote where it may
+ * not. The 64 bytes past the arena's end are part of the check.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "step.h"
+
+#define GUARD 64u
+#define PATTERN 0xA5u
+
+static uint8_t arena[STEP_ARENA_SIZE + GUARD] __attribute__((aligned(16)));
+static uint8_t expect[STEP_ARENA_SIZE + GUARD];
+static uint8_t record[STEP_RECORD_SIZE];
+static uint8_t result[STEP_OUT_SIZE];
+
+/* record -> arena (offset binary), the expected untouched bytes in `expect`. */
+static void load_record(void) {
+  size_t i, k, at = 0;
+  for (i = 0; i < sizeof arena; i++) {
+    arena[i] = PATTERN;
+  }
+  for (k = 0; k < STEP_N_IN; k++) {
+    for (i = 0; i < step_in_size[k]; i++) {
+      arena[step_in_offset[k] + i] = (uint8_t)(record[at++] ^ 0x80u);
+    }
+  }
+  for (i = 0; i < sizeof arena; i++) {
+    expect[i] = arena[i];
+  }
+}
+
+/* 0 when only the output's bytes changed; the output -> result (int8). */
+static int store_result(void) {
+  size_t i;
+  for (i = 0; i < sizeof arena; i++) {
+    const int inside = i >= STEP_OUT_OFFSET && i < STEP_OUT_OFFSET + STEP_OUT_SIZE;
+    if (!inside && arena[i] != expect[i]) {
+      return 1;
+    }
+  }
+  for (i = 0; i < STEP_OUT_SIZE; i++) {
+    result[i] = (uint8_t)(arena[STEP_OUT_OFFSET + i] ^ 0x80u);
+  }
+  return 0;
+}
+
+#ifdef BARE_METAL
+#include "semihost.h"
+
+int main(void) {
+  const int32_t in = sh_open("inputs.bin", 1);
+  const int32_t out = sh_open("outputs.bin", 5);
+  if (in < 0 || out < 0) {
+    sh_puts("step_check: cannot open inputs.bin / outputs.bin\n");
+    return 2;
+  }
+  while (sh_read(in, record, sizeof record) == sizeof record) {
+    load_record();
+    bench_begin();
+    step_forward(arena);
+    bench_end();
+    if (store_result() != 0) {
+      return 5;
+    }
+    if (sh_write(out, result, sizeof result) != 0) {
+      return 3;
+    }
+  }
+  sh_close(in);
+  sh_close(out);
+  return 0;
+}
+#else
+#include <stdio.h>
+
+int main(void) {
+  FILE *in = fopen("inputs.bin", "rb");
+  FILE *out = fopen("outputs.bin", "wb");
+  if (in == NULL || out == NULL) {
+    fputs("step_check: cannot open inputs.bin / outputs.bin\n", stderr);
+    return 2;
+  }
+  while (fread(record, 1, sizeof record, in) == sizeof record) {
+    load_record();
+    step_forward(arena);
+    if (store_result() != 0) {
+      fputs("step_check: the step wrote outside its output\n", stderr);
+      return 5;
+    }
+    if (fwrite(result, 1, sizeof result, out) != sizeof result) {
+      return 3;
+    }
+  }
+  fclose(in);
+  fclose(out);
+  return 0;
+}
+#endif
