@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("tinyflash.verify", "run every executor here and check the parity contracts"),
     "inspect": ("tinyflash.inspect_cli", "operators, shapes, parameters, MACs, arena of a model"),
     "predict": ("tinyflash.runtime.cli", "run a .tflite/.onnx model on a PNG, a .npy or test:K"),
+    "tune": ("tinyflash.tune.cli", "search for the most accurate model that fits flash/RAM/time"),
 }
 
 
