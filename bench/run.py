@@ -32,7 +32,8 @@ from types import ModuleType
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
-MODULES = ("train", "export", "runtime", "runtime_cnn", "firmware", "fuzz")  # bench/<name>.py
+# bench/<name>.py, in report order
+MODULES = ("train", "export", "runtime", "runtime_cnn", "firmware", "firmware_cnn", "fuzz")
 PACKAGES = ("tinyflash", "numpy", "tensorflow-cpu", "keras", "ai-edge-litert", "tflite-micro",
             "onnx", "onnxruntime", "tf2onnx")  # fmt: skip
 
