@@ -50,7 +50,9 @@ def safe_url(url: str) -> str:
 
 
 def open_storage(url: str, heartbeat: int = HEARTBEAT) -> Any:
-    """An Optuna RDBStorage on url with heartbeats; UserError (one line) if it cannot open."""
+    """An Optuna RDBStorage on url with heartbeats; UserError (one line) if it cannot open.
+    url: sqlite:///PATH, postgresql://user[:password]@host[:port]/database (psycopg2), or
+    any SQLAlchemy URL whose driver is installed."""
     try:
         import optuna
         import sqlalchemy.exc
@@ -62,6 +64,10 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT) -> Any:
     import warnings
 
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; the tune extra installs psycopg2
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            url = "postgresql+psycopg2://" + url[len(bare) :]
     # a server that does not answer fails in 10 s; SQLite waits up to 60 s for another writer
     timeout = {"postgres": {"connect_args": {"connect_timeout": 10}},
                "sqlite": {"connect_args": {"timeout": 60}}}  # fmt: skip
