@@ -53,21 +53,35 @@ typedef struct {
   int16_t act_max;
 } tfk_conv_2d_params;
 
-/* Scratch bytes tfk_conv_2d needs (8-aligned): two split patches (4 * k16) and one plain patch
- * (k16). The generator sizes the step's scratch with the same formula. */
-#define TFK_CONV_2D_SCRATCH_BYTES(k16) (5u * (size_t)(k16))
+/* Scratch bytes tfk_conv_2d needs (8-aligned): two lane-split patches (4 * k16), one plain
+ * patch (k16) and the int32 accumulators of two pixels (2 * 4 * ceil4(out_c)). The generator
+ * sizes the step's scratch with the same formula. */
+#define TFK_CONV_2D_SCRATCH_BYTES(k16, out_c) \
+  (5u * (size_t)(k16) + 8u * (((size_t)(out_c) + 3u) & ~(size_t)3u))
 
-/* Requantize one accumulator with gemmlowp double rounding (TFLM's MultiplyByQuantizedMultiplier
- * without TFLITE_SINGLE_ROUNDING), clamp, and store it offset binary. */
-TFK_FN uint8_t tfk__conv_2d_requantize(const tfk_conv_2d_params *p, int32_t acc, size_t o) {
-  const int32_t shift = p->shift[o];
-  const int32_t left = shift > 0 ? shift : 0;
-  const int32_t right = shift > 0 ? 0 : -shift;
-  int32_t v = tfk_srdhm((int32_t)((uint32_t)acc << left), p->multiplier[o]);
-  v = tfk_rdbpot(v, right) + p->out_zero_point;
-  v = v < p->act_min ? p->act_min : v;
-  v = v > p->act_max ? p->act_max : v;
-  return (uint8_t)((uint32_t)v ^ 0x80u);
+/* out[o] = requantized acc[o] for every channel: TFLM's MultiplyByQuantizedMultiplier with
+ * gemmlowp double rounding, to the bit, in fewer steps than tfk_srdhm + tfk_rdbpot:
+ *   SaturatingRoundingDoublingHighMul(a, m) = floor((a * m + 2^30) / 2^31)
+ * for both signs of a * m (gemmlowp adds 1 - 2^30 to a negative product and truncates toward
+ * zero: the same integer), and it never saturates because m < 2^31; then RoundingDivideByPOT
+ * as tfk_rdbpot. Clamped to the fused activation, stored offset binary. */
+TFK_FN void tfk__conv_2d_requantize(const tfk_conv_2d_params *p, const int32_t *acc,
+                                    uint8_t *out) {
+  size_t o;
+  for (o = 0; o < p->out_c; o++) {
+    const int32_t shift = p->shift[o];
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t a = (int32_t)((uint32_t)acc[o] << left);
+    const int64_t ab = (int64_t)a * p->multiplier[o] + ((int64_t)1 << 30);
+    const int32_t high = (int32_t)(ab >> 31); /* |a * m| < 2^62: fits */
+    const int32_t mask = (int32_t)((1u << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    int32_t v = (high >> right) + ((high & mask) > threshold ? 1 : 0) + p->out_zero_point;
+    v = v < p->act_min ? p->act_min : v;
+    v = v > p->act_max ? p->act_max : v;
+    out[o] = (uint8_t)((uint32_t)v ^ 0x80u);
+  }
 }
 
 /* The plain patch of output pixel (oy, ox): k16 bytes, (ky, kx, channel) order, outside taps
@@ -128,6 +142,50 @@ TFK_FN void tfk__conv_2d_split(const uint8_t *patch, size_t k16, tfk__u32a *pair
   }
 }
 
+/* in_c % 4 == 0: gather and split in one pass, one word load per 4 channels (4-aligned: the
+ * input starts 16-aligned and every pixel at a multiple of in_c). Writes pixel A's or B's words
+ * of the pair buffer as tfk__conv_2d_split does; returns the sum of the patch's bytes. */
+TFK_FN uint32_t tfk__conv_2d_patch_split(const tfk_conv_2d_params *p, const uint8_t *input,
+                                         size_t oy, size_t ox, tfk__u32a *pair) {
+  const size_t words = p->in_c / 4u;
+  const uint32_t pad_lanes = (uint32_t)p->pad_byte * 0x00010001u;
+  const long y0 = (long)(oy * p->stride_h) - (long)p->pad_top;
+  const long x0 = (long)(ox * p->stride_w) - (long)p->pad_left;
+  tfk__u32a *dst = pair;
+  uint32_t sum = 0;
+  size_t ky, kx, i;
+  for (ky = 0; ky < p->kh; ky++) {
+    const long y = y0 + (long)(ky * p->dilation_h);
+    for (kx = 0; kx < p->kw; kx++) {
+      const long x = x0 + (long)(kx * p->dilation_w);
+      if (y < 0 || y >= (long)p->in_h || x < 0 || x >= (long)p->in_w) {
+        for (i = 0; i < words; i++) {
+          dst[0] = pad_lanes;
+          dst[1] = pad_lanes;
+          dst += 4;
+        }
+        sum += (uint32_t)p->pad_byte * (uint32_t)p->in_c;
+      } else {
+        const tfk__u32a *src =
+            (const tfk__u32a *)(const void *)(input + ((size_t)y * p->in_w + (size_t)x) * p->in_c);
+        for (i = 0; i < words; i++) {
+          const uint32_t v = src[i];
+          sum = __usada8(v, 0u, sum);
+          dst[0] = __uxtb16(v);
+          dst[1] = tfk__conv_2d_uxtb16_ror8(v);
+          dst += 4;
+        }
+      }
+    }
+  }
+  while (dst != pair + p->k16) {
+    dst[0] = 0u;
+    dst[1] = 0u;
+    dst += 4;
+  }
+  return sum;
+}
+
 /* Rows o, o+1 (one weight word each) against pixels A and B (two lane words each). */
 #define TFK__CONV_2D_GROUP(k)                                    \
   do {                                                           \
@@ -149,13 +207,13 @@ TFK_FN void tfk__conv_2d_split(const uint8_t *patch, size_t k16, tfk__u32a *pair
     b1 = __smlad((int32_t)tfk__t, (int32_t)tfk__b13, b1);        \
   } while (0)
 
-/* Every output channel of pixels A and B from their split patches `pair` (4 * k16 bytes).
- * corr_*: 128 * (sum of the pixel's patch bytes). */
+/* The accumulators of every output channel (and up to 3 padding rows) of pixels A and B from
+ * their split patches `pair` (4 * k16 bytes). corr_*: 128 * (sum of the pixel's patch bytes). */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-schedule-insns")))
 #endif
 TFK_FN void tfk__conv_2d_pair(const tfk_conv_2d_params *p, const tfk__u32a *pair, int32_t corr_a,
-                              int32_t corr_b, uint8_t *out_a, uint8_t *out_b) {
+                              int32_t corr_b, int32_t *acc_a, int32_t *acc_b) {
   const tfk__u32a *const x_end = pair + p->k16;
   size_t o;
   for (o = 0; o < p->out_c; o += 2u) {
@@ -172,34 +230,40 @@ TFK_FN void tfk__conv_2d_pair(const tfk_conv_2d_params *p, const tfk__u32a *pair
       w += 16;
       x += 16;
     } while (x != x_end);
-    out_a[o] = tfk__conv_2d_requantize(p, p->bias[o] + a0 - corr_a, o);
-    out_b[o] = tfk__conv_2d_requantize(p, p->bias[o] + b0 - corr_b, o);
-    if (o + 1u < p->out_c) {
-      out_a[o + 1u] = tfk__conv_2d_requantize(p, p->bias[o + 1u] + a1 - corr_a, o + 1u);
-      out_b[o + 1u] = tfk__conv_2d_requantize(p, p->bias[o + 1u] + b1 - corr_b, o + 1u);
-    }
+    acc_a[o] = p->bias[o] + a0 - corr_a;
+    acc_a[o + 1u] = p->bias[o + 1u] + a1 - corr_a;
+    acc_b[o] = p->bias[o] + b0 - corr_b;
+    acc_b[o + 1u] = p->bias[o + 1u] + b1 - corr_b;
   }
 }
 #undef TFK__CONV_2D_GROUP
 
 /* input: (in_h, in_w, in_c) offset binary; output: (out_h, out_w, out_c) offset binary;
- * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16) bytes, 8-aligned. Output pixels go in pairs; an odd
+ * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16, out_c) bytes, 8-aligned. Output pixels go in pairs; an odd
  * last pixel is its own partner (computed twice, stored once more with the same bytes). */
 TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8_t *output,
                         uint8_t *scratch) {
   tfk__u32a *const pair = (tfk__u32a *)(void *)scratch;
   uint8_t *const patch = scratch + 4u * (size_t)p->k16;
+  int32_t *const acc_a = (int32_t *)(void *)(scratch + 5u * (size_t)p->k16);
+  int32_t *const acc_b = acc_a + ((p->out_c + 3u) & ~3u);
   const size_t n = (size_t)p->out_h * p->out_w;
   size_t i;
   for (i = 0; i < n; i += 2u) {
     const size_t j = i + 1u < n ? i + 1u : i;
-    const uint32_t sum_a = tfk__conv_2d_patch(p, input, i / p->out_w, i % p->out_w, patch);
-    uint32_t sum_b;
-    tfk__conv_2d_split(patch, p->k16, pair);
-    sum_b = tfk__conv_2d_patch(p, input, j / p->out_w, j % p->out_w, patch);
-    tfk__conv_2d_split(patch, p->k16, pair + 2);
-    tfk__conv_2d_pair(p, pair, (int32_t)(sum_a << 7), (int32_t)(sum_b << 7),
-                      output + i * p->out_c, output + j * p->out_c);
+    uint32_t sum_a, sum_b;
+    if (p->in_c % 4u == 0u) {
+      sum_a = tfk__conv_2d_patch_split(p, input, i / p->out_w, i % p->out_w, pair);
+      sum_b = tfk__conv_2d_patch_split(p, input, j / p->out_w, j % p->out_w, pair + 2);
+    } else {
+      sum_a = tfk__conv_2d_patch(p, input, i / p->out_w, i % p->out_w, patch);
+      tfk__conv_2d_split(patch, p->k16, pair);
+      sum_b = tfk__conv_2d_patch(p, input, j / p->out_w, j % p->out_w, patch);
+      tfk__conv_2d_split(patch, p->k16, pair + 2);
+    }
+    tfk__conv_2d_pair(p, pair, (int32_t)(sum_a << 7), (int32_t)(sum_b << 7), acc_a, acc_b);
+    tfk__conv_2d_requantize(p, acc_a, output + i * p->out_c);
+    tfk__conv_2d_requantize(p, acc_b, output + j * p->out_c);
   }
 }
 #else
@@ -221,9 +285,10 @@ TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8
     TFK__CONV_2D_PIN(s1);           \
   } while (0)
 
-/* Every output channel of one pixel from its k16-byte patch x (sum: sum of its bytes). */
+/* The accumulators of every output channel (and a padding row) of one pixel from its k16-byte
+ * patch (sum: the sum of its bytes). */
 TFK_FN void tfk__conv_2d_pixel(const tfk_conv_2d_params *p, const uint8_t *patch, uint32_t sum,
-                               uint8_t *out) {
+                               int32_t *acc) {
   const uint8_t *const x_end = patch + p->k16;
   const int32_t correction = (int32_t)(sum << 7);
   size_t o;
@@ -239,35 +304,35 @@ TFK_FN void tfk__conv_2d_pixel(const tfk_conv_2d_params *p, const uint8_t *patch
       x += 4;
       w += 16;
     } while (x != x_end);
-    out[o] = tfk__conv_2d_requantize(p, p->bias[o] + (int32_t)s0 - correction, o);
-    if (o + 1u < p->out_c) {
-      out[o + 1u] = tfk__conv_2d_requantize(p, p->bias[o + 1u] + (int32_t)s1 - correction, o + 1u);
-    }
+    acc[o] = p->bias[o] + (int32_t)s0 - correction;
+    acc[o + 1u] = p->bias[o + 1u] + (int32_t)s1 - correction;
   }
 }
 #undef TFK__CONV_2D_MAC2
 #undef TFK__CONV_2D_PIN
 
 /* input: (in_h, in_w, in_c) offset binary; output: (out_h, out_w, out_c) offset binary;
- * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16) bytes (this path uses the first k16). */
+ * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16, out_c) bytes, 8-aligned (this path uses a patch of
+ * k16 bytes and the accumulators of one pixel). */
 TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8_t *output,
                         uint8_t *scratch) {
   const int direct = p->kh == 1u && p->kw == 1u && p->pad_top == 0u && p->pad_left == 0u &&
                      p->in_c == p->k16;
+  int32_t *const acc = (int32_t *)(void *)(scratch + p->k16);
   size_t oy, ox, i;
   for (oy = 0; oy < p->out_h; oy++) {
     for (ox = 0; ox < p->out_w; ox++) {
-      uint8_t *const out = output + (oy * p->out_w + ox) * p->out_c;
       if (direct) {
         const uint8_t *x = input + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
         uint32_t sum = 0;
         for (i = 0; i < p->in_c; i++) {
           sum += x[i];
         }
-        tfk__conv_2d_pixel(p, x, sum, out);
+        tfk__conv_2d_pixel(p, x, sum, acc);
       } else {
-        tfk__conv_2d_pixel(p, scratch, tfk__conv_2d_patch(p, input, oy, ox, scratch), out);
+        tfk__conv_2d_pixel(p, scratch, tfk__conv_2d_patch(p, input, oy, ox, scratch), acc);
       }
+      tfk__conv_2d_requantize(p, acc, output + (oy * p->out_w + ox) * p->out_c);
     }
   }
 }

@@ -31,8 +31,11 @@ FUSED = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
 
 
 def conv_model(hw=(9, 7), cin=3, cout=5, k=(3, 3), stride=(1, 1), dilation=(1, 1),
-               padding="SAME", fused="NONE", per_channel=True, seed=0) -> bytes:  # fmt: skip
-    """A one-CONV_2D int8 .tflite (the runtime's own test builder, tests/runtime/ops)."""
+               padding="SAME", fused="NONE", per_channel=True, out_scale=None,
+               seed=0) -> bytes:  # fmt: skip
+    """A one-CONV_2D int8 .tflite (the runtime's own test builder, tests/runtime/ops).
+    out_scale: the output scale (default: about the accumulator's spread, so requantization
+    shifts right); a small one gives multipliers above 1/2 and 1 (shift 0, left shifts)."""
     rng = np.random.default_rng(seed)
     o = schema.Conv2DOptionsT()
     o.padding, o.fusedActivationFunction = {"SAME": 0, "VALID": 1}[padding], FUSED[fused]
@@ -46,7 +49,8 @@ def conv_model(hw=(9, 7), cin=3, cout=5, k=(3, 3), stride=(1, 1), dilation=(1, 1
     w = filter_t(rng, "w", (cout, *k, cin), 0, per_channel)
     b = bias_t(rng, "b", 0.023, w)
     x = act_t("x", (1, *hw, cin), (0.023, -9))
-    y = act_t("y", (1, *out_hw, cout), (0.0035 * math.sqrt(k[0] * k[1] * cin) * 3, 7))
+    y_scale = out_scale or 0.0035 * math.sqrt(k[0] * k[1] * cin) * 3
+    y = act_t("y", (1, *out_hw, cout), (y_scale, 7))
     return one_op("CONV_2D", [x, w, b], y, o, schema.BuiltinOptions.Conv2DOptions)
 
 
@@ -138,6 +142,9 @@ CASES = {
     "relu": {"fused": "RELU", "stride": (2, 2)},
     "relu6": {"fused": "RELU6", "cout": 9},
     "relu_n1_to_1": {"fused": "RELU_N1_TO_1"},
+    # in_scale * w_scale / out_scale from 0.2 to 1.8 (shifts -2..1), and 5 to 40 (left shifts)
+    "shift_around_0": {"out_scale": 2.5e-4, "cin": 8, "cout": 16},
+    "left_shift": {"out_scale": 1e-5, "k": (1, 1), "cin": 4, "cout": 16},
 }
 
 
@@ -167,7 +174,16 @@ def test_host_matches_tflm(models, tool, tmp_path):
         np.testing.assert_array_equal(got, want, err_msg=case)
 
 
-QEMU_CASES = ["same_3x3_odd", "dilation2_valid", "1x1_stride2_in_place", "asymmetric", "relu6"]
+QEMU_CASES = [
+    "same_3x3_odd",
+    "dilation2_valid",
+    "1x1_stride2_in_place",
+    "asymmetric",
+    "per_tensor",
+    "relu6",
+    "shift_around_0",
+    "left_shift",
+]
 
 
 @pytest.mark.parametrize(
