@@ -1,6 +1,7 @@
 """`tinyflash export MODEL.keras --calibration-data FILE`: any Keras model -> a run folder.
 
-    MODEL.keras + calibration inputs (.npy, or .npz with x / x_train / one array)
+    MODEL.keras + calibration inputs (.npy, .npz with x / x_train / one array, or a folder
+    of PNG / JPEG pictures: export/image_folder.py)
       -> OUT/model.keras  model_float32.tflite  model_int8.tflite  model_float32.onnx
          model_int8.onnx  calibration.npy  manifest.json (last)
 
@@ -33,19 +34,25 @@ EVAL_ROWS = 1000
 NPZ_KEYS = ("x", "x_train", "inputs")
 
 
-def load_calibration(path: str | os.PathLike[str] | None, shape: tuple[int, ...]) -> np.ndarray:
-    """The calibration inputs at `path` as float32 (N, *shape): uint8 become values / 255, floats
-    are taken as they are; (N, H, W) fits a (H, W, 1) input. Raises UserError with the reason."""
+def load_calibration(
+    path: str | os.PathLike[str] | None, shape: tuple[int, ...], resize: bool = False
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(the calibration inputs at `path` as float32 (N, *shape), what was done to them in
+    words). A .npy / .npz: uint8 become values / 255, floats are taken as they are; (N, H, W)
+    fits a (H, W, 1) input. A folder: its pictures, p / 255, fitted by predict's rules (resized
+    or colour-converted only with resize=True). Raises UserError with the reason."""
     if path is None:
         raise UserError(
             "--calibration-data FILE is required to export a Keras model file: int8 "
             "quantization needs representative inputs (.npy, or .npz with an x array, of shape "
-            f"(N, {', '.join(map(str, shape))})); random data would give a model that is "
-            "silently wrong on real inputs"
+            f"(N, {', '.join(map(str, shape))}), or a folder of PNG / JPEG pictures); random "
+            "data would give a model that is silently wrong on real inputs"
         )
     path = Path(path)
     if path.is_dir():
-        raise UserError(f"{path}: a folder; supported calibration data: a .npy or .npz file")
+        from tinyflash.export.image_folder import load_image_folder
+
+        return load_image_folder(path, shape, resize)
     if not path.is_file():
         raise UserError(f"{path}: no such calibration data file")
     try:
@@ -70,7 +77,8 @@ def load_calibration(path: str | os.PathLike[str] | None, shape: tuple[int, ...]
     out = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
     if not np.isfinite(out).all():
         raise UserError(f"{path}: calibration inputs contain NaN or Inf")
-    return out
+    scaled = "uint8 values p -> p / 255" if x.dtype == np.uint8 else "values as given"
+    return out, (f"{len(out)} rows from {path.name}", scaled)
 
 
 def _difference(y: np.ndarray, reference_out: np.ndarray) -> dict[str, float]:
@@ -83,6 +91,7 @@ def export_model(
     calibration_data: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str] | None = None,
     log: Callable[[str], None] = print,
+    resize: bool = False,
 ) -> dict[str, Any]:
     """Export a Keras model file with its calibration inputs into out_dir (default: a folder
     <stem>_export beside the model); return the manifest as written."""
@@ -95,7 +104,8 @@ def export_model(
     model_path = Path(model_path)
     model = keras_model.load(model_path)  # UserError naming the layer if not supported
     shape = keras_model.input_shape(model)
-    x = load_calibration(calibration_data, shape)
+    x, notes = load_calibration(calibration_data, shape, resize)
+    log("calibration: " + "; ".join(notes))
     out = (
         Path(out_dir) if out_dir is not None else model_path.with_name(f"{model_path.stem}_export")
     )
@@ -132,7 +142,7 @@ def export_model(
                 f"{evaluation[name]['max_abs_diff_vs_keras']:.3g}")  # fmt: skip
         records[kind]["evaluation"] = evaluation
     keras_bytes = model_path.read_bytes()
-    classifier = model.layers[-1].get_config().get("activation") == "softmax"
+    classifier = keras_model.is_classifier(model)
     manifest = {
         "schema_version": mf.SCHEMA_VERSION,
         "versions": mf.versions(),
@@ -147,7 +157,7 @@ def export_model(
                 "sha256": mf.sha256(_npy_bytes(x)),
             },  # fmt: skip
             "onnx_opset": onnx_export.OPSET,
-            "input_preprocessing": "inputs as given (uint8 calibration data: values / 255)",
+            "input_preprocessing": "; ".join(notes),
             "input_shape": list(shape),
         },
         "data": None,

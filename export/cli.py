@@ -2,6 +2,7 @@
 
 tinyflash export artifacts                      # a run folder from `tinyflash train`
 tinyflash export my.keras --calibration-data x.npy --out my_run   # any Keras model
+tinyflash export my.keras --calibration-data pictures/ [--resize]  # PNG / JPEG, p / 255
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--calibration", type=int, default=1000, metavar="N",
         help="run folder: training images used to calibrate int8 quantization (default: 1000)",
     )  # fmt: skip
-    parser.add_argument("--calibration-data", default=None, metavar="FILE",
-                        help="MODEL.keras: representative inputs (.npy, or .npz with x), "
-                        "required")  # fmt: skip
+    parser.add_argument("--calibration-data", default=None, metavar="FILE|DIR",
+                        help="MODEL.keras: representative inputs (.npy, .npz with x, or a "
+                        "folder of PNG / JPEG pictures, p / 255), required")  # fmt: skip
+    parser.add_argument("--resize", action="store_true",
+                        help="--calibration-data DIR: resize pictures and convert their colours "
+                        "to the model's input (refused otherwise)")  # fmt: skip
     parser.add_argument(
         "--out",
         default=None,
@@ -44,11 +48,12 @@ def run(args: argparse.Namespace) -> int:
     if source.suffix == ".keras" and not source.is_dir():
         from tinyflash.export.any_model import export_model
 
-        export_model(source, args.calibration_data, args.out)
+        export_model(source, args.calibration_data, args.out, resize=args.resize)
         return 0
-    if args.calibration_data is not None or args.out is not None:
-        raise UserError("--calibration-data and --out are for a MODEL.keras file; a run folder "
-                        "is exported in place with --calibration N training images")  # fmt: skip
+    if args.calibration_data is not None or args.out is not None or args.resize:
+        raise UserError("--calibration-data, --resize and --out are for a MODEL.keras file; a "
+                        "run folder is exported in place with --calibration N training "
+                        "images")  # fmt: skip
     from tinyflash.export.pipeline import export_run
 
     export_run(args.run_dir, calibration=args.calibration, data=args.data)

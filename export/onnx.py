@@ -46,15 +46,15 @@ from typing import Any
 
 from tinyflash.errors import UserError
 from tinyflash.export.keras_model import check_supported, input_shape, static_flatten
+from tinyflash.runtime.ops import ONNX_KERNELS
 
 __all__ = ["OPSET", "FLOAT_OPS", "INT8_OPS", "convert_float32", "convert_int8", "onnx_ops"]
 
 OPSET = 17
-DENSE_OPS = frozenset({"MatMul", "Add", "Relu", "Sigmoid", "Tanh", "Softmax"})
-CNN_OPS = frozenset({"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Clip",
-                     "Mul", "Reshape", "Squeeze", "Transpose", "Pad", "Flatten"})  # fmt: skip
-FLOAT_OPS = DENSE_OPS | CNN_OPS
-INT8_OPS = FLOAT_OPS | {"QuantizeLinear", "DequantizeLinear"}
+# What an exported .onnx may contain: the node types the Python interpreter has kernels for
+# (runtime/ops/__init__.py ONNX_KERNELS, one registry); the float file without (de)quantization.
+INT8_OPS = frozenset(ONNX_KERNELS)
+FLOAT_OPS = INT8_OPS - {"QuantizeLinear", "DequantizeLinear"}
 
 
 _COUNTER = re.compile(r"__(\d+)")

@@ -26,6 +26,17 @@ else is an error), per Keras layer, identical for float32 and int8:
     MaxPooling2D, AveragePooling2D -> MAX_POOL_2D, AVERAGE_POOL_2D
     GlobalAveragePooling2D -> MEAN over axes [1, 2] (an int32 constant), keep_dims false
     Flatten         -> RESHAPE to the constant shape (-1, features) (see `static_flatten`)
+    Reshape         -> RESHAPE to the constant shape (-1, *target shape) (the same)
+    GlobalAveragePooling2D(keepdims=True) -> MEAN, keep_dims true
+    Activation      -> fused into the operator before it, or RELU / RELU6 / LOGISTIC / TANH /
+                       SOFTMAX
+    ZeroPadding2D   -> PAD (keras.applications.MobileNet's are folded into its convolutions)
+    Concatenate     -> CONCATENATION (the runtime requires its int8 inputs and output to
+                       share one quantization)
+
+keras.applications.MobileNet (alpha 0.25, 96x96) ends MEAN -> CONV_2D 1x1 -> RESHAPE ->
+SOFTMAX: its classifier is a convolution, no FULLY_CONNECTED (tests/export/
+test_any_model_images.py).
 
 A dilated convolution (dilation_rate > 1) converted with a free batch size becomes
 SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND, which TFLM cannot run; with the batch fixed
@@ -65,13 +76,14 @@ import numpy as np
 
 from tinyflash.errors import UserError
 from tinyflash.export.keras_model import check_supported, input_shape, static_flatten
+from tinyflash.runtime.ops import TFLITE_KERNELS
 
 __all__ = ["SUPPORTED_OPS", "convert_float32", "convert_int8", "tflite_ops"]
 
-DENSE_OPS = frozenset({"FULLY_CONNECTED", "LOGISTIC", "TANH", "SOFTMAX"})
-CNN_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D", "MEAN",
-                     "ADD", "MUL", "RESHAPE", "RELU", "RELU6", "PAD"})  # fmt: skip
-SUPPORTED_OPS = DENSE_OPS | CNN_OPS
+# What an exported .tflite may contain: every operator the Python interpreter has a kernel for
+# (runtime/ops/__init__.py, one registry), so each artifact is one tinyflash can run and verify.
+# The C generator supports fewer: `tinyflash inspect` and codegen name what it lacks.
+SUPPORTED_OPS = frozenset(TFLITE_KERNELS)
 
 
 def _converter(model: Any, saved_model_dir: str) -> Any:

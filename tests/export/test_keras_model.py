@@ -20,8 +20,8 @@ def _layers():
     L = keras.layers
     softmax = L.Dense(10, activation="softmax")
     return {
-        "conv": ([L.Reshape((28, 28, 1), name="image"), L.Conv2D(4, 3), L.Flatten(), softmax],
-                 r"'image' is a Reshape; not supported \(supported: one input"),
+        "layer_norm": ([L.LayerNormalization(name="ln"), softmax],
+                       r"'ln' is a LayerNormalization; not supported \(supported: one input"),
         "hidden_elu": ([L.Dense(8, activation="elu", name="h"), softmax],
                        r"'h' is a hidden layer with activation 'elu'; "
                        r"supported there: relu, sigmoid, tanh, linear"),
@@ -30,14 +30,16 @@ def _layers():
                         r"supported there: softmax"),
         "no_bias": ([L.Dense(8, use_bias=False, name="nb"), L.Dense(10, activation="softmax")],
                     r"'nb' has no bias"),
-        "activation_layer": ([L.Dense(8), L.Activation("relu", name="act"),
-                              L.Dense(10, activation="softmax")], r"'act' is a Activation"),
+        "activation_layer": ([L.Dense(8), L.Activation("elu", name="act"),
+                              L.Dense(10, activation="softmax")],
+                             r"'act' \(Activation\): activation 'elu'; supported: relu, relu6"),
+        "output_activation": ([L.Dense(10), L.Activation("relu", name="a")],
+                              r"'a' is the output layer with activation 'relu'; supported "
+                              r"there: softmax, linear"),
     }  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "name", ["conv", "hidden_elu", "output_relu", "no_bias", "activation_layer"]
-)
+@pytest.mark.parametrize("name", list(_layers()))
 def test_unsupported_models_are_named(name):
     layers, message = _layers()[name]
     with pytest.raises(UserError, match=message):
@@ -98,12 +100,13 @@ def _cnn_layers():
                     out], r"'g' \(Conv2D\): groups 2; supported: groups 1"),
         "dense_on_image": ([L.Conv2D(4, 3), L.Dense(10, activation="softmax", name="d")],
                            r"'d' \(Dense\) reads a tensor of shape \(None, 10, 10, 4\)"),
-        "gap_keepdims": ([L.GlobalAveragePooling2D(keepdims=True, name="k"), L.Flatten(), out],
-                         r"'k' \(GlobalAveragePooling2D\): keepdims True"),
+        "output_4d": ([L.Conv2D(4, 3, name="c")],
+                      r"the model output \(None, 10, 10, 4\) comes from layer 'c' \(Conv2D\); "
+                      r"supported: an output of shape \(batch, outputs\)"),
         "upsample": ([L.UpSampling2D(name="u"), L.Flatten(), out],
                      r"'u' is a UpSampling2D; not supported"),
         "output_not_dense": ([L.Conv2D(4, 3), L.Flatten(), out, L.Dropout(0.1, name="last")],
-                             r"the model output is not the last Dense\(softmax\) layer's 'out'"),
+                             r"comes from layer 'last' \(Dropout\); supported: an output"),
     }  # fmt: skip
 
 
@@ -128,3 +131,22 @@ def test_supported_cnn_with_every_layer_type():
     x = L.Dropout(0.1)(L.Flatten()(x))
     dense = check_supported(keras.Model(inputs, L.Dense(10, activation="softmax")(x)))
     assert [(d.in_features, d.units) for d in dense] == [(4 * 4 * 8, 10)]
+
+
+def test_supported_mobilenet_head_without_dense():
+    """keras.applications.MobileNet's classifier: global pooling (keepdims), a 1x1 Conv2D,
+    Reshape to (classes,), Activation softmax; with ZeroPadding2D and Concatenate before."""
+    import keras
+
+    from tinyflash.export.keras_model import is_classifier
+
+    L = keras.layers
+    x = inputs = keras.Input((12, 12, 3))
+    x = L.ZeroPadding2D(((0, 1), (0, 1)))(L.Conv2D(4, 3, activation="relu6")(x))
+    x = L.Concatenate()([x, L.DepthwiseConv2D(1)(x)])
+    x = L.Dropout(0.1)(L.GlobalAveragePooling2D(keepdims=True)(x))
+    x = L.Reshape((3,))(L.Conv2D(3, 1)(x))
+    model = keras.Model(inputs, L.Activation("softmax")(x))
+    assert check_supported(model) == [] and is_classifier(model)
+    regression = keras.Model(inputs, L.Flatten()(L.Conv2D(2, 12)(inputs)))
+    assert check_supported(regression) == [] and not is_classifier(regression)
