@@ -1,0 +1,78 @@
+"""MEAN, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, MUL, PAD and CONCATENATION through the whole header
+(firmware_c/header.py: plan, arena, entry point, c_parity's driver), not only as one step: every
+output byte equals tinyflash.runtime in both modes, on small graphs where the planner places the
+tensors (ADD and MUL in place on the residual / square forms, PAD feeding the second input)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1] / "runtime"),
+                str(Path(__file__).parents[1] / "runtime" / "ops")]  # fmt: skip
+
+from runtime_testkit import binary_model, random_input, two_input_model  # noqa: E402
+from test_concatenation import concat_model  # noqa: E402
+from test_mean import mean_model  # noqa: E402
+from test_pad import pad_model  # noqa: E402
+from test_pool_2d import pool_model  # noqa: E402
+
+import tinyflash.runtime as rt  # noqa: E402
+from tinyflash.firmware_c.emit.base import TensorSlot  # noqa: E402
+from tinyflash.firmware_c.emit.int8 import (  # noqa: E402
+    EMITTERS,
+    add,
+    average_pool_2d,
+    concatenation,
+    max_pool_2d,
+    mean,
+    mul,
+    pad,
+)
+
+OURS = {
+    "ADD": add.EMITTER,
+    "MUL": mul.EMITTER,
+    "PAD": pad.EMITTER,
+    "CONCATENATION": concatenation.EMITTER,
+    "MEAN": mean.EMITTER,
+    "MAX_POOL_2D": max_pool_2d.EMITTER,
+    "AVERAGE_POOL_2D": average_pool_2d.EMITTER,
+}
+MODELS = {
+    "residual_add": lambda: two_input_model("ADD", (1, 4, 4, 8), (0.05, -3), (0.07, -3),
+                                            (0.09, 2), "RELU"),  # fmt: skip
+    "square_mul": lambda: two_input_model("MUL", (1, 4, 4, 8), (0.05, -3), (0.05, -3),
+                                          (0.2, -100)),  # fmt: skip
+    "concat": lambda: concat_model(3, extra=3, shape=(1, 3, 5, 3)),
+    "max_pool": lambda: pool_model("MAX_POOL_2D"),
+    "average_pool": lambda: pool_model("AVERAGE_POOL_2D", fused="RELU"),
+    "mean": lambda: mean_model(out_q=(0.011, 3)),
+    "pad": lambda: pad_model([[0, 0], [1, 1], [1, 1], [0, 0]]),
+    "add_constant": lambda: binary_model("ADD", (1, 5, 4, 6), (6,)),
+    "mul_constant": lambda: binary_model("MUL", (1, 5, 4, 6), (1, 1, 1, 6), qy=(0.05, 4)),
+}
+CONSTANT_INPUT = ("add_constant", "mul_constant")
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_header_matches_runtime(name, tool, tmp_path, monkeypatch):
+    tool("gcc")
+    header = pytest.importorskip("tinyflash.firmware_c.header")
+    c_parity = pytest.importorskip("c_parity")
+    if name in CONSTANT_INPUT and "data" not in TensorSlot.__dataclass_fields__:
+        pytest.skip("the plan's TensorSlot has no constant values (data) yet")
+    for op, emitter in OURS.items():
+        monkeypatch.setitem(EMITTERS, op, emitter)
+    data = MODELS[name]()
+    for mode in ("tflm", "litert"):
+        text = header.header_text(data, f"{name}.tflite", prefix="tm", rounding=mode)
+        work = tmp_path / mode
+        work.mkdir()
+        (work / "tm_model.h").write_text(text)
+        exe = c_parity.build_driver(work / "tm_model.h", "tm", work)
+        model = rt.load(data, rounding=mode)
+        x = random_input(model=data, n=40, seed=3)
+        got = c_parity.run_driver(exe, x, np.int8, int(np.prod(model.output.shape)))
+        np.testing.assert_array_equal(got, model(x).reshape(len(x), -1), err_msg=mode)
