@@ -4,6 +4,7 @@
     tinyflash verify artifacts --require tflm,c-host-int8,c-m4-int8   # CI: these must run
     tinyflash verify artifacts --only tflm,py-int8-tflm --limit 500   # a quick look
     tinyflash verify sine.tflite --random 1000        # any .tflite file (random int8 inputs)
+    tinyflash verify model.onnx --random 1000         # any .onnx file: interpreter, onnxruntime
     tinyflash verify my_run --inputs x.npy --labels y.npy   # your inputs (see verify_inputs)
 
 Order of work (each step refuses to go on if the one before failed):
@@ -66,8 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "run_dir",
         type=Path,
-        metavar="RUN_DIR|MODEL.tflite",
-        help="run folder (with manifest.json), or a .tflite model file",
+        metavar="RUN_DIR|MODEL",
+        help="run folder (with manifest.json), or a .tflite or .onnx model file",
     )
     parser.add_argument(
         "--inputs",
@@ -179,7 +180,8 @@ def verify(
     log: called with one line per step (None: silent); on_step(done, total, executor name)
     is called before each executor runs and once at the end (progress bars).
     inputs / labels: arrays or .npy paths used instead of the data set (accuracy only with
-    labels); random: N random int8 rows instead. run_dir may be a .tflite file: it is copied
+    labels); random: N random int8 rows instead. run_dir may be a .tflite or .onnx file: it is
+    copied
     into a run folder (out, default <stem>_verify beside it), verified on `random` (default
     DEFAULT_RANDOM) rows unless inputs are given. Every executor gets its max / mean absolute
     difference from the first float executor that ran ("error"), for any kind of output.
@@ -347,6 +349,8 @@ def _no_header_reason(run_dir: Path, paths: dict[str, Path]) -> str | None:
     (e.g. a CNN: the operators it does not support), else None."""
     if "header_int8" in paths and "header_float" in paths:
         return None
+    if not {"tflite_int8", "tflite_float"} & set(paths):
+        return "the C generator reads .tflite files only (this run folder has no .tflite)"
     from tinyflash.firmware_c.cli import c_unsupported
 
     try:

@@ -3,6 +3,7 @@ calibration inputs, a model file made into a run folder, and the error per execu
 
     verify my_run --inputs x.npy --labels y.npy    # a user's inputs; accuracy where labelled
     verify sine.tflite --random 1000                # any model file, random int8 inputs
+    verify model.onnx --inputs x.npy                # an .onnx from anywhere: its executors
     verify exported                                 # `export MODEL.keras`: its calibration.npy
 
 Inputs are float32 (N, *input_shape); int8 artifacts get them quantized with the int8 input's
@@ -89,24 +90,36 @@ def pick_inputs(
     return None
 
 
+MODEL_FILES = {  # (suffix, int8) -> (artifact kind, file name in the run folder)
+    (".tflite", True): ("tflite_int8", "model_int8.tflite"),
+    (".tflite", False): ("tflite_float", "model_float32.tflite"),
+    (".onnx", True): ("onnx_int8", "model_int8.onnx"),
+    (".onnx", False): ("onnx_float", "model_float32.onnx"),
+}
+
+
 def model_folder(model: Path, out: Path | None) -> Path:
-    """A run folder for one .tflite model file (int8 or float32): the file copied in under its
-    artifact name, a manifest.json with its sha256, input shape and quantization, and the C
-    header where the C generator supports the model."""
+    """A run folder for one model file, .tflite or .onnx, int8 (input int8; an ONNX file in
+    QDQ form) or float32: the file copied in under its artifact name, a manifest.json with its
+    sha256, input shape and quantization, and, for a .tflite, the C header where the C
+    generator supports the model. The executors of that artifact kind then apply: a .tflite
+    runs in the Python interpreter, TFLM, ai-edge-litert and the C; an .onnx in the Python
+    interpreter and onnxruntime (the C generator reads .tflite only)."""
     import shutil
 
     from tinyflash.atomic import ensure_writable_dir, write_json
     from tinyflash.runtime.interpreter import load
 
-    if model.suffix.lower() != ".tflite":
+    suffix = model.suffix.lower()
+    if suffix not in (".tflite", ".onnx"):
         raise UserError(
-            f"{model}: verify takes a run folder or a .tflite file; for a .keras model run "
-            "`tinyflash export MODEL.keras --calibration-data FILE` first, then verify its folder"
+            f"{model}: verify takes a run folder, a .tflite or an .onnx file; for a .keras "
+            "model run `tinyflash export MODEL.keras --calibration-data FILE` first, then "
+            "verify its folder"
         )
     m = load(model)  # UserError naming an unsupported operator
     int8 = m.input.dtype == "int8"
-    kind = "tflite_int8" if int8 else "tflite_float"
-    name = "model_int8.tflite" if int8 else "model_float32.tflite"
+    kind, name = MODEL_FILES[suffix, int8]
     folder = ensure_writable_dir(
         out if out is not None else model.with_name(f"{model.stem}_verify")
     )
@@ -126,7 +139,8 @@ def model_folder(model: Path, out: Path | None) -> Path:
             "output": {"scale": m.output.scale, "zero_point": m.output.zero_point},
         }
     write_json(folder / "manifest.json", manifest)
-    _headers(model, folder / name, int8)
+    if suffix == ".tflite":
+        _headers(model, folder / name, int8)
     return folder
 
 
@@ -146,16 +160,17 @@ def _headers(source: Path, model: Path, int8: bool) -> None:
 
 
 def float_errors(outputs: dict[str, Any], n: int) -> tuple[str | None, dict[str, dict]]:
-    """(the float reference's name, executor -> {max_abs, mean_abs} of its outputs on the first
-    n rows, dequantized, minus the reference's). outputs: name -> report_parity.Outputs in
-    executor order; the reference is the first float one (Keras where it ran)."""
+    """(the reference's name, executor -> {max_abs, mean_abs} of its outputs on the first n
+    rows, dequantized, minus the reference's). outputs: name -> report_parity.Outputs in
+    executor order; the reference is the first float one (Keras where it ran), or, for an
+    int8 model alone (no float executor), the first executor that ran (its "vs" says which)."""
     from tinyflash.runtime.quantize import dequantize
 
     def real(o: Any) -> np.ndarray:
         v = o.values[:n]
         return dequantize(v, *o.quant).astype(np.float64) if o.quant else v.astype(np.float64)
 
-    ref = next((k for k, o in outputs.items() if o.quant is None), None)
+    ref = next((k for k, o in outputs.items() if o.quant is None), next(iter(outputs), None))
     if ref is None or n == 0:
         return None, {}
     base = real(outputs[ref])
