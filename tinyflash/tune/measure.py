@@ -72,8 +72,8 @@ def _macro(text: str, name: str) -> int | None:
 
 
 def _constants(text: str) -> int | None:
-    """The banner's "Footprint: N B of constants" (weights, biases, multipliers, tables)."""
-    match = re.search(r"Footprint:\s+(\d+) B of constants", text)
+    """The banner's "Footprint: N B of constant(s| arrays)" (weights, biases, multipliers)."""
+    match = re.search(r"Footprint:\s+(\d+) B of constant", text)
     return int(match.group(1)) if match else None
 
 
@@ -97,38 +97,48 @@ def _count(header: Path, core: str, images: np.ndarray, work: Path) -> tuple[int
     return int(round(float(counts.mean()))), int(stack.group(1))
 
 
-def _c_figures(header: Path, budget: Budget, data: Any, macs: int) -> dict[str, Any]:
+def _c_figures(header: Path, budget: Budget, data: Any, metrics: dict[str, Any]) -> dict[str, Any]:
     """flash / ram / instructions of a generated header, measured where the tools are."""
     from tinyflash.firmware_c import footprint
-    from tinyflash.firmware_c.toolchain import missing_tools
+    from tinyflash.firmware_c.toolchain import ToolchainError, missing_tools
 
     text = header.read_text()
     arena = _macro(text, f"{PREFIX.upper()}_ARENA_SIZE")
     constants = _constants(text)
-    if arena is None or constants is None:
-        raise ValueError(f"{header}: no {PREFIX.upper()}_ARENA_SIZE macro or Footprint banner")
-    out = {
-        "flash": constants + CODE_ESTIMATE,
-        "flash_source": f"estimated: header constants + {CODE_ESTIMATE:,} B of code",
-        "ram": arena,
-        "ram_source": "estimated: header arena, stack not measured",
+    macs = int(metrics["macs"])
+    out = _estimated(metrics, budget, "header without a Footprint banner or arena macro")
+    if constants is not None:
+        out["flash"] = constants + CODE_ESTIMATE
+        out["flash_source"] = f"estimated: header constants + {CODE_ESTIMATE:,} B of code"
+    if arena is not None:
+        out["ram"] = arena
+        out["ram_source"] = "estimated: header arena, stack not measured"
+    else:
+        arena = out["ram"]
+    out |= {
         "instructions": round(macs * INSTR_PER_MAC_OS[budget.core]),
         "instructions_source": f"estimated: MACs x {INSTR_PER_MAC_OS[budget.core]} "
         f"({budget.core} {OPT}, measured on the dense header)",
     }
     with tempfile.TemporaryDirectory(prefix="tinyflash-tune-") as tmp:
         work = Path(tmp)
-        if footprint.skip_reason() is None:
-            row = footprint.measure_core(header, PREFIX, work, budget.core, OPT)
-            out["flash"], arena = row["flash_total"], row["arena_bss"]
-            out["ram"] = arena
-            out["flash_source"] = f"linked, {budget.core} {OPT} (arm-none-eabi-size)"
-        if not missing_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc"):
-            n = min(COUNT_IMAGES, len(data.x_test))
-            out["instructions"], stack = _count(header, budget.core, data.x_test[:n], work)
-            out["instructions_source"] = f"QEMU, exact, mean of {n} images, {budget.core} {OPT}"
-            out["ram"] = arena + stack
-            out["ram_source"] = "arena + stack painted on QEMU"
+        try:  # a build that fails leaves the estimates, saying why
+            if footprint.skip_reason() is None:
+                row = footprint.measure_core(header, PREFIX, work, budget.core, OPT)
+                out["flash"], arena = row["flash_total"], row["arena_bss"]
+                out["ram"] = arena
+                out["flash_source"] = f"linked, {budget.core} {OPT} (arm-none-eabi-size)"
+            if not missing_tools("arm-none-eabi-gcc", "qemu-system-arm", "gcc"):
+                n = min(COUNT_IMAGES, len(data.x_test))
+                out["instructions"], stack = _count(header, budget.core, data.x_test[:n], work)
+                out["instructions_source"] = f"QEMU, exact, mean of {n} images, {budget.core} {OPT}"
+                out["ram"] = arena + stack
+                out["ram_source"] = "arena + stack painted on QEMU"
+        except ToolchainError as exc:
+            first = (str(exc).splitlines() or ["ToolchainError"])[0][:100]
+            for key in ("flash_source", "ram_source", "instructions_source"):
+                if out[key].startswith("estimated"):
+                    out[key] += f" (build failed: {first})"
     return out
 
 
@@ -170,7 +180,7 @@ def measure_trial(
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         figures = _estimated(metrics, budget, f"no C header: {first.split(';')[0][:80]}")
     else:
-        figures = _c_figures(header, budget, data, int(metrics["macs"]))
+        figures = _c_figures(header, budget, data, metrics)
     return Measured(
         accuracy=float(evaluation["tflm"]["accuracy"]),
         float_accuracy=float(metrics["test_accuracy"]),
