@@ -45,30 +45,45 @@ TFK_FN int32_t tfk__mul_high_mul(int32_t x, int32_t m) {
 #endif
 }
 
+/* One output byte from the two input bytes ua, ub (uses the locals of tfk_mul). */
+#define TFK__MUL_ONE(ua, ub)                                                        \
+  do {                                                                              \
+    const int32_t tfk__prod = ((int32_t)(ua) - c1) * ((int32_t)(ub) - c2);          \
+    const int32_t tfk__t = tfk__mul_high_mul((int32_t)((uint32_t)tfk__prod << left), m); \
+    int32_t tfk__y =                                                                \
+        ((round + (int32_t)((uint32_t)tfk__t << 1) + (tfk__t >> 31)) >> shift) + zp; \
+    tfk__y = tfk__y < lo ? lo : tfk__y;                                             \
+    tfk__y = tfk__y > hi ? hi : tfk__y;                                             \
+    *output++ = (uint8_t)tfk__y;                                                    \
+  } while (0)
+
 /* input1, input2: offset binary, shapes per the strides; output: (d0 * d1 * d2 * d3,) offset
  * binary, may be input1. */
 TFK_FN void tfk_mul(const tfk_mul_params *p, const uint8_t *input1, const uint8_t *input2,
                     uint8_t *output) {
+  /* Locals, not p->...: a byte store may alias the struct, so fields would be reloaded. */
   const uint32_t n3 = p->dims[3], step1 = p->stride1[3], step2 = p->stride2[3];
+  const int32_t c1 = p->offset1, c2 = p->offset2, m = p->multiplier, left = p->left;
+  const int32_t round = p->round, shift = p->shift, zp = p->out_offset;
+  const int32_t lo = p->act_min, hi = p->act_max;
   uint32_t i0, i1, i2, i3;
   for (i0 = 0; i0 < p->dims[0]; i0++) {
     for (i1 = 0; i1 < p->dims[1]; i1++) {
       for (i2 = 0; i2 < p->dims[2]; i2++) {
         const uint8_t *a = input1 + i0 * p->stride1[0] + i1 * p->stride1[1] + i2 * p->stride1[2];
         const uint8_t *b = input2 + i0 * p->stride2[0] + i1 * p->stride2[1] + i2 * p->stride2[2];
+        const uint8_t *const a_end = a + n3;
+        if (step1 == 1u && step2 == 1u) { /* no broadcast along the inner axis: pointer steps */
+          while (a != a_end) {
+            TFK__MUL_ONE(*a++, *b++);
+          }
+          continue;
+        }
         for (i3 = 0; i3 < n3; i3++) {
-          const int32_t prod = ((int32_t)*a - p->offset1) * ((int32_t)*b - p->offset2);
-          const int32_t t =
-              tfk__mul_high_mul((int32_t)((uint32_t)prod << p->left), p->multiplier);
-          int32_t y = (p->round + (int32_t)((uint32_t)t << 1) + (t >> 31)) >> p->shift;
-          y += p->out_offset;
-          y = y < p->act_min ? p->act_min : y;
-          y = y > p->act_max ? p->act_max : y;
-          *output++ = (uint8_t)y;
-          a += step1;
-          b += step2;
+          TFK__MUL_ONE(a[i3 * step1], b[i3 * step2]);
         }
       }
     }
   }
 }
+#undef TFK__MUL_ONE
