@@ -178,6 +178,7 @@ def run_target(
     x: np.ndarray,
     expected: np.ndarray,
     macs: int,
+    warnings: tuple[str, ...],
 ) -> dict[str, Any]:
     """One (core, -O, path): exact instructions per inference, stack, output rows equal."""
     from tinyflash.firmware_c import toolchain as tc
@@ -193,7 +194,9 @@ def run_target(
         f"-DMODEL_PREFIX_UPPER={PREFIX.upper()}",
         "-DDRIVER_MODE=0",
     )
-    elf = tc.compile_arm([tc.TARGET_DIR / "driver.c"], folder / "driver.elf", target, opt, flags)
+    elf = tc.compile_arm(
+        [tc.TARGET_DIR / "driver.c"], folder / "driver.elf", target, opt, flags, warnings=warnings
+    )
     (folder / "inputs.bin").write_bytes(x.tobytes())
     start = time.perf_counter()
     result = tc.run_qemu(elf, target, cwd=folder, count=True, timeout=3600)
@@ -235,7 +238,14 @@ def _flash_objects(elf: Path) -> int:
     return total
 
 
-def footprint(header: Path, folder: Path, core: str, opt: str, sizes: tuple[int, int]) -> dict:
+def footprint(
+    header: Path,
+    folder: Path,
+    core: str,
+    opt: str,
+    sizes: tuple[int, int],
+    warnings: tuple[str, ...],
+) -> dict[str, Any]:
     """Flash (code, constants) and static RAM the model adds to a minimal firmware."""
     from tinyflash.firmware_c import toolchain as tc
 
@@ -253,6 +263,7 @@ def footprint(header: Path, folder: Path, core: str, opt: str, sizes: tuple[int,
             target,
             opt,
             (*extra, *flags),
+            warnings=warnings,
         )
         measured[label] = (tc.arm_size(elf), _flash_objects(elf))
     (base, base_const), (model, model_const) = measured["base"], measured["model"]
@@ -275,7 +286,6 @@ def measure_ours(
     import tinyflash.runtime as rt
     from tinyflash.export.reference import run_tflm
     from tinyflash.firmware_c.generate import generate_header
-    from tinyflash.firmware_c.toolchain import ToolchainError
     from tinyflash.runtime.errors import UserError
 
     model = rt.load(path, rounding="tflm")
@@ -302,21 +312,33 @@ def measure_ours(
     for i, run in enumerate(runs):
         k = n if i == 0 else min(n, INPUTS_OTHER)
         log(f"  {name}: {' '.join(run)}, {k} inputs")
-        try:
-            rec["targets"].append(
-                run_target(header, folder / "-".join(run), run, x[:k], ours[:k], rec["macs"])
-            )
-        except ToolchainError as exc:
-            rec["errors"].append({"run": list(run), "error": _first_error(str(exc))})
+        args = (header, folder / "-".join(run), run, x[:k], ours[:k], rec["macs"])
+        _attempt(run_target, args, rec["targets"], rec["errors"], list(run))
     io = (int(np.prod(model.input.shape)), ours.shape[1])
     for core, opt in sizes:
-        try:
-            rec["footprint"].append(footprint(header, folder / "fp", core, opt, io))
-        except ToolchainError as exc:
-            rec["errors"].append({"run": [core, opt], "error": _first_error(str(exc))})
+        args = (header, folder / "fp", core, opt, io)
+        _attempt(footprint, args, rec["footprint"], rec["errors"], [core, opt])
     for e in rec["errors"]:
         log(f"  {name}: {' '.join(e['run'])}: {e['error']}")
     return rec
+
+
+def _attempt(fn: Callable, args: tuple, rows: list, errors: list, run: list[str]) -> None:
+    """rows += fn(*args) built with the strict warnings (firmware_c.toolchain.STRICT_C99); if
+    that build fails, once more without -Werror, the row keeping the strict build's error as
+    "strict_error"; if that fails too, errors += the error."""
+    from tinyflash.firmware_c.toolchain import STRICT_C99, ToolchainError
+
+    strict = None
+    for warnings in (STRICT_C99, tuple(w for w in STRICT_C99 if w != "-Werror")):
+        try:
+            row = fn(*args, warnings=warnings)
+        except ToolchainError as exc:
+            strict = strict or _first_error(str(exc))
+            continue
+        rows.append({**row, "strict_error": strict} if strict else row)
+        return
+    errors.append({"run": run, "error": strict})
 
 
 def _first_error(text: str) -> str:
@@ -363,9 +385,15 @@ def measure(
     sizes: tuple = SIZES,
     n: int = INPUTS,
     log: Any = print,
+    extra: dict[str, Path] | None = None,
 ) -> dict[str, Any]:
-    """The whole record: our rows per model, the peers' rows (or why there are none)."""
+    """The whole record: our rows per model, the peers' rows (or why there are none).
+    extra: name -> an int8 .tflite made elsewhere (e.g. a trained run folder's), copied in."""
+    import shutil
+
     models = build_models(work / "models", build or builders(), log)
+    for name, path in (extra or {}).items():
+        models[name] = Path(shutil.copyfile(path, work / "models" / f"{name}.tflite"))
     records = [
         measure_ours(name, path, work / name, runs, sizes, n, log) for name, path in models.items()
     ]
@@ -405,48 +433,45 @@ def _n(v: Any, fmt: str = ",.0f") -> str:
     return "-" if v is None else format(v, fmt)
 
 
-def markdown(rec: dict[str, Any]) -> str:
-    """The per-model tables: speed and RAM per run, flash per core and -O, parity."""
-    peers = "" if isinstance(rec["peers"], list) else f" {SKIPPED}."
+def _target(m: dict[str, Any], run: tuple[str, ...]) -> dict[str, Any] | None:
+    return next((t for t in m.get("targets", []) if (t["core"], t["opt"], t["path"]) == run), None)
+
+
+def _mark(row: dict[str, Any] | None, notes: list[str], model: str) -> str:
+    """The mark " +" for a row built without -Werror; the strict build error goes to notes."""
+    if not row or not row.get("strict_error"):
+        return ""
+    note = f"{model}: built without -Werror; the strict build fails: {row['strict_error']}"
+    if note not in notes:
+        notes.append(note)
+    return " +"
+
+
+def _speed_table(rec: dict[str, Any], notes: list[str]) -> list[str]:
     lines = [
-        "## Firmware, any graph: generated C header vs TFLM (reference kernels) and TFLM + "
-        "CMSIS-NN",
-        "",
-        "Exact QEMU instruction counts of one inference (ours: mean over the inputs, min = max "
-        "unless shown; TFLM: one Invoke), the same .tflite files, in the same run. "
-        "ratio = TFLM + CMSIS-NN instructions / ours (above 1: ours is faster). Arena: ours "
-        "`<P>_ARENA_SIZE` vs TFLM `arena_used_bytes()`; stack: high-water of one inference."
-        + peers,
-        "",
         "| model | MACs | core | -O | path | tinyflash instr | instr/MAC | TFLM ref instr "
         "| TFLM+CMSIS-NN instr | CMSIS-NN instr/MAC | ratio | arena B (TFLM) | stack B (TFLM) |",
         "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in rec["models"]:
-        said = set()  # a reason is written once per model, then "(as above)"
-        for core, opt, path in [tuple(r) for r in rec["runs"]]:
+        said: set[str] = set()  # a reason is written once per model, then "(as above)"
+        for core, opt, path in map(tuple, rec["runs"]):
             ref = _peer(rec, m["model"], core, "ref", opt)
             cm = _peer(rec, m["model"], core, "cmsis_nn", opt)
-            t = next(
-                (
-                    t
-                    for t in m.get("targets", [])
-                    if (t["core"], t["opt"], t["path"]) == (core, opt, path)
-                ),
-                None,
-            )
+            t = _target(m, (core, opt, path))
             if t is None:
                 why = _why_not(m, [core, opt, path])
                 cells = ["(as above)" if why in said else f"tinyflash: {why}", "-"]
                 said.add(why)
             else:
-                spread = (
-                    ""
-                    if t["instr_min"] == t["instr_max"]
-                    else (f" ({t['instr_min']:,}-{t['instr_max']:,})")
-                )
-                cells = [f"{t['instr_per_inference']:,.0f}{spread}", f"{t['instr_per_mac']:.3f}"]
-            ratio = (cm["instr_per_invoke"] / t["instr_per_inference"]) if (cm and t) else None
+                low, high = t["instr_min"], t["instr_max"]
+                spread = "" if low == high else f" ({low:,}-{high:,})"
+                mark = _mark(t, notes, m["model"])
+                cells = [
+                    f"{t['instr_per_inference']:,.0f}{spread}{mark}",
+                    f"{t['instr_per_mac']:.3f}",
+                ]
+            ratio = cm["instr_per_invoke"] / t["instr_per_inference"] if (cm and t) else None
             arena = f"{_n(m.get('arena_bytes'))} ({_n(cm and cm['arena_used_bytes'])})"
             stack = f"{_n(t and t['stack_bytes'])} ({_n(cm and cm['stack_invoke_bytes'])})"
             lines.append(
@@ -455,12 +480,11 @@ def markdown(rec: dict[str, Any]) -> str:
                 f"| {_n(cm and cm['instr_per_mac'], '.3f')} | {_n(ratio, '.2f')} "
                 f"| {arena} | {stack} |"
             )
-    lines += [
-        "",
-        "Flash in bytes: ours = a minimal firmware with the model minus the same without it "
-        "(default path: DSP on M4), split into constants (data objects) and code; TFLM = its "
-        "interpreter and kernels (`tflm_code_bytes`) and the model flatbuffer (`model_bytes`).",
-        "",
+    return lines
+
+
+def _flash_table(rec: dict[str, Any], notes: list[str]) -> list[str]:
+    lines = [
         "| model | core | -O | tinyflash code | TFLM ref code | TFLM+CMSIS-NN code "
         "| tinyflash constants | .tflite bytes | tinyflash static RAM |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
@@ -472,19 +496,18 @@ def markdown(rec: dict[str, Any]) -> str:
             ref = _peer(rec, m["model"], f["core"], "ref", f["opt"])
             cm = _peer(rec, m["model"], f["core"], "cmsis_nn", f["opt"])
             lines.append(
-                f"| {m['model']} | {f['core']} | {f['opt']} | {f['code']:,} "
-                f"| {_n(ref and ref['tflm_code_bytes'])} | {_n(cm and cm['tflm_code_bytes'])} "
-                f"| {f['constants']:,} | {m['tflite_bytes']:,} | {f['ram_static']:,} |"
+                f"| {m['model']} | {f['core']} | {f['opt']} | {f['code']:,}"
+                f"{_mark(f, notes, m['model'])} | {_n(ref and ref['tflm_code_bytes'])} "
+                f"| {_n(cm and cm['tflm_code_bytes'])} | {f['constants']:,} "
+                f"| {m['tflite_bytes']:,} | {f['ram_static']:,} |"
             )
-    lines += [
-        "",
-        "Parity on the same inputs (all -128, all 127, then random int8, seed 1): tinyflash."
-        "runtime (rounding tflm) against TFLM's host interpreter (`tflite_micro`), and every "
-        "output byte of the header under QEMU against tinyflash.runtime; the peers' own check "
-        "is their target output against `tflite_micro` on one input of theirs.",
-        "",
-        "| model | inputs | runtime = TFLM host | header = runtime (per run) | TFLM target = host "
-        "(ref, CMSIS-NN) |",
+    return lines
+
+
+def _parity_table(rec: dict[str, Any]) -> list[str]:
+    lines = [
+        "| model | inputs | runtime = TFLM host | header = runtime (rows, per run) "
+        "| TFLM target = host (ref, CMSIS-NN; M4 -O2) |",
         "|---|---:|---|---|---|",
     ]
     for m in rec["models"]:
@@ -494,10 +517,43 @@ def markdown(rec: dict[str, Any]) -> str:
         )
         peer = [_peer(rec, m["model"], "cortex-m4", v, "-O2") for v in ("ref", "cmsis_nn")]
         peer_eq = ", ".join(p["output_equal_host_tflite_micro"] if p else "-" for p in peer)
-        lines.append(
-            f"| {m['model']} | {m['inputs']} | {m['runtime_vs_tflm_rows_equal']}/{m['inputs']} "
-            f"| {runs or 'tinyflash: ' + _why_not(m, list(rec['runs'][0]))} | {peer_eq} |"
-        )
+        ours = runs or "tinyflash: " + _why_not(m, list(rec["runs"][0]))
+        rows = f"{m['runtime_vs_tflm_rows_equal']}/{m['inputs']}"
+        lines.append(f"| {m['model']} | {m['inputs']} | {rows} | {ours} | {peer_eq} |")
+    return lines
+
+
+def markdown(rec: dict[str, Any]) -> str:
+    """The per-model tables: speed and RAM per run, flash per core and -O, parity."""
+    notes: list[str] = []
+    peers = "" if isinstance(rec["peers"], list) else f" **{SKIPPED}.**"
+    lines = [
+        "## Firmware, any graph: generated C header vs TFLM (reference kernels) and TFLM + "
+        "CMSIS-NN",
+        "",
+        "Exact QEMU instruction counts of one inference (ours: mean over the inputs, with the "
+        "range where inputs differ; TFLM: one Invoke), the same .tflite files, in the same run. "
+        "ratio = TFLM + CMSIS-NN instructions / ours (above 1: ours is faster). Arena: ours "
+        "`<P>_ARENA_SIZE` vs TFLM `arena_used_bytes()`; stack: high-water of one inference. "
+        "M0+ runs on QEMU's mps2-an385, as the peer's do." + peers,
+        "",
+        *_speed_table(rec, notes),
+        "",
+        "Flash in bytes: ours = a minimal firmware with the model minus the same without it "
+        "(default path: DSP on M4), split into constants (data objects) and code; TFLM = its "
+        "interpreter and kernels (`tflm_code_bytes`) and the model flatbuffer (`model_bytes`).",
+        "",
+        *_flash_table(rec, notes),
+        "",
+        "Parity on the same inputs (all -128, all 127, then random int8, seed 1): tinyflash."
+        "runtime (rounding tflm) against TFLM's host interpreter (`tflite_micro`), and every "
+        "output byte of the header under QEMU against tinyflash.runtime; the peers' own check "
+        "is their target output against `tflite_micro` on one input of theirs.",
+        "",
+        *_parity_table(rec),
+    ]
+    if notes:
+        lines += ["", *(f"+ {note}" for note in notes)]
     return "\n".join(lines) + "\n"
 
 
@@ -507,17 +563,34 @@ def run(ctx: Any) -> tuple[str, dict[str, Any]]:
     missing = tc.missing_tools("gcc", "arm-none-eabi-gcc", "qemu-system-arm")
     if missing:
         raise RuntimeError(f"missing tools: {', '.join(missing)} (.ci/run installs them)")
-    rec = measure(Path(ctx.work), log=ctx.log)
+    # The MNIST `cnn` preset only if the suite has already trained it (training is not cheap).
+    trained = Path(ctx.root) / "runs" / "cnn" / "model_int8.tflite"
+    extra = {"mnist_cnn_preset": trained} if trained.is_file() else {}
+    rec = measure(Path(ctx.work), log=ctx.log, extra=extra)
     return markdown(rec), rec
 
 
 def main(argv: list[str]) -> int:
+    import argparse
+
     from tinyflash.atomic import write_text
 
-    work = Path(argv[0]) if argv else Path(tempfile.mkdtemp(prefix="bench-fw-cnn-"))
+    parser = argparse.ArgumentParser(prog="bench/firmware_cnn.py", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("work", nargs="?", type=Path, help="scratch folder (default: a new one)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="also measure this int8 .tflite (e.g. a run folder's model_int8)",
+    )
+    args = parser.parse_args(argv)
+    extra = dict((n, Path(p)) for n, _, p in (m.partition("=") for m in args.model))
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-fw-cnn-"))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
-    rec = measure(work, log=lambda s: print(s, file=sys.stderr, flush=True))
+    rec = measure(work, log=lambda s: print(s, file=sys.stderr, flush=True), extra=extra)
     (work / "record.json").write_text(json.dumps(rec, indent=1))
     text = markdown(rec)
     print(text)
