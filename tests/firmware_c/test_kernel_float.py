@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -281,3 +282,54 @@ def test_float_op_matches_runtime_and_litert(name, models, tool, tmp_path):
     if models[name][1] not in TRANSCENDENTAL:
         np.testing.assert_array_equal(got, ours, err_msg="C vs tinyflash.runtime, bit for bit")
         np.testing.assert_array_equal(got, litert, err_msg="C vs litert BUILTIN_REF, bit for bit")
+
+
+def _small_cnn(keras):
+    """Every float emitter in one graph with two branches: (12, 10, 3) -> PAD -> CONV_2D relu
+    -> DEPTHWISE_CONV_2D stride 2 relu6 -> MAX_POOL_2D | AVERAGE_POOL_2D -> CONCATENATION ->
+    a + a * a (MUL, ADD) -> LOGISTIC -> MEAN -> FULLY_CONNECTED -> TANH -> FULLY_CONNECTED
+    -> SOFTMAX."""
+    L = keras.layers
+    rnd = keras.initializers.RandomUniform(-0.5, 0.5, seed=5)
+    inp = keras.Input((12, 10, 3), batch_size=1)
+    x = L.ZeroPadding2D(((1, 0), (2, 1)))(inp)
+    x = L.Conv2D(6, 3, activation="relu", bias_initializer=rnd)(x)
+    x = L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6",
+                          bias_initializer=rnd)(x)  # fmt: skip
+    x = L.Concatenate()([L.MaxPooling2D(2)(x), L.AveragePooling2D(2)(x)])
+    x = L.Add()([x, L.Multiply()([x, x])])
+    x = L.GlobalAveragePooling2D()(L.Activation("sigmoid")(x))
+    x = L.Dense(10, "tanh", bias_initializer=rnd)(x)
+    x = L.Dense(5, bias_initializer=rnd)(L.Activation("tanh")(x))
+    return keras.Model(inp, L.Softmax()(x))
+
+
+def test_small_cnn_through_the_header(tool, tmp_path, monkeypatch):
+    """The whole float header (plan, arena, entry point, firmware_c/target/driver.c) on a graph
+    using every float emitter: within the bound of tinyflash.runtime and litert."""
+    import keras
+    import tensorflow as tf
+
+    from tinyflash.export.reference import run_litert
+    from tinyflash.firmware_c import header
+    from tinyflash.firmware_c.emit.float32 import EMITTERS as REGISTRY
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import c_parity
+
+    tool("gcc")
+    for op, emitter in EMITTERS.items():
+        monkeypatch.setitem(REGISTRY, op, emitter)
+    keras.utils.set_random_seed(1)
+    data = tf.lite.TFLiteConverter.from_keras_model(_small_cnn(keras)).convert()
+    model = rt.load(data)
+    ops = {o.op for o in model.graph.operators}
+    assert set(EMITTERS) - {"RELU", "RELU6"} <= ops, sorted(ops)
+    text = header.header_text(data, "small_cnn.tflite", prefix="cnn", rounding="tflm")
+    (tmp_path / "cnn_model.h").write_text(text)
+    exe = c_parity.build_driver(tmp_path / "cnn_model.h", "cnn", tmp_path, mode=2)
+    x = _inputs(model.input.shape, seed=9)
+    got = c_parity.run_driver(exe, x, np.float32, 5)
+    litert = np.stack([run_litert(data, r[None], "reference")[0] for r in x])
+    _assert_close(got, model(x).reshape(len(x), -1), "header vs tinyflash.runtime")
+    _assert_close(got, litert.reshape(len(x), -1), "header vs litert BUILTIN_REF")
