@@ -34,10 +34,8 @@ typedef struct {
   const int32_t *requant;     /* (out_c, 4): m, H, e + 1, left + 1 (see the top of the file) */
   const int32_t *dsp;         /* (out_c / 4, 22) the DSP 3x3 stream (below), NULL without DSP */
   uint16_t in_h, in_w, in_c, out_h, out_w, out_c;
-  /* Output rows [fast_y0, fast_y1) x columns [fast_x0, fast_x1) have all 9 taps inside the
-   * image and take the 3x3 fast path in place; all 0 when there are none. */
-  uint16_t fast_y0, fast_y1, fast_x0, fast_x1;
-  uint8_t fast; /* 1: 3x3, multiplier 1, in_c % 4 == 0: the border goes through tfk__dw_gather */
+  uint16_t pad_w; /* input row width with the padding, pixels: pad_left + in_w + pad_right */
+  uint8_t fast;   /* 1: 3x3, multiplier 1, in_c % 4 == 0: tfk__dw3x3_span for every pixel */
   uint8_t kh, kw, sh, sw, dh, dw, pad_top, pad_left, depth_multiplier;
   uint8_t pad;        /* 128 + input zero point: the input byte worth 0 */
   uint8_t act_min;    /* fused activation clamp, offset binary */
@@ -154,46 +152,48 @@ TFK_FN uint32_t tfk__dw_load(const uint8_t *base, size_t offset) {
 
 /* Requantize accumulator acc (already times 2^(left+1)) with requant words q: USAT clamps to
  * the int8 range; a fused activation narrower than that is clamped by the caller. */
-#define TFK__DW_OUT(acc, q, dst)                                                    \
-  do {                                                                              \
-    const int32_t tfk__s = tfk__dw_high_mul((acc), (q)[0]);                          \
-    (dst) = (uint8_t)__usat(                                                        \
-        ((q)[1] + (int32_t)((uint32_t)tfk__s << 1) + (tfk__s >> 31)) >> (q)[2], 8); \
-  } while (0)
+#define TFK__DW_OUT(acc, q)                                                             \
+  __usat(((q)[1] + (int32_t)((uint32_t)tfk__dw_high_mul((acc), (q)[0]) << 1) +              \
+          (tfk__dw_high_mul((acc), (q)[0]) >> 31)) >> (q)[2],                                \
+         8)
 
-/* The 3x3 fast path on Cortex-M4/M7, n output pixels along a row. a: the input byte under the
- * first pixel's top-left tap; step: bytes from one pixel's window to the next (stride * in_c);
- * cs / rs: bytes from one tap to the next along a row / down a column. Per group of 4 channels the stream p->dsp holds 22 words: the 4 folded biases times
+/* The 3x3 fast path on Cortex-M4/M7, n output pixels along a row. r0, r1, r2: the three input
+ * rows the filter rows read, at the first pixel's left tap; step: bytes from one pixel's window
+ * to the next (stride * in_c); cs: bytes from one tap to the next along a row (dilation * in_c).
+ * Per group of 4 channels the stream p->dsp holds 22 words: the 4 folded biases times
  * 2^(left+1), then per filter row the 6 words of TFK__DW_ROW (weights times 2^(left+1)).
  * 36 MACs per group: 9 word loads, 6 PKH, 18 UXTB16, 12 SMLAD + 12 SMLAxy, 22 stream words. */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-schedule-insns")))
 #endif
-TFK_FN void tfk__dw3x3_span(const tfk_dw_params *p, const uint8_t *a, uint8_t *out, int n,
-                            size_t step, size_t cs, size_t rs) {
+TFK_FN void tfk__dw3x3_span(const tfk_dw_params *p, const uint8_t *r0, const uint8_t *r1,
+                            const uint8_t *r2, uint8_t *out, int n, size_t step, size_t cs) {
   const size_t cs2 = 2 * cs;
-  const size_t in_c = p->in_c;
+  const int groups = p->in_c / 4;
   const int narrow = p->act_min > 0 || p->act_max < 255;
-  for (; n > 0; n--, a += step) {
+  const uint32_t lo4 = p->act_min * 0x01010101u, hi4 = p->act_max * 0x01010101u;
+  for (; n > 0; n--, r0 += step, r1 += step, r2 += step) {
     const int32_t *w = p->dsp;
     const int32_t *q = p->requant;
-    const uint8_t *r = a;
-    const uint8_t *const r_end = a + in_c;
-    for (; r != r_end; r += 4, w += 22, q += 16, out += 4) {
+    const uint8_t *x0 = r0, *x1 = r1, *x2 = r2;
+    int g;
+    for (g = groups; g > 0; g--, x0 += 4, x1 += 4, x2 += 4, w += 22, q += 16, out += 4) {
       int32_t a0 = w[0], a1 = w[1], a2 = w[2], a3 = w[3];
-      TFK__DW_ROW(r, w + 4);
-      TFK__DW_ROW(r + rs, w + 10);
-      TFK__DW_ROW(r + 2 * rs, w + 16);
-      TFK__DW_OUT(a0, q, out[0]);
-      TFK__DW_OUT(a1, q + 4, out[1]);
-      TFK__DW_OUT(a2, q + 8, out[2]);
-      TFK__DW_OUT(a3, q + 12, out[3]);
-      if (narrow) {
-        int k;
-        for (k = 0; k < 4; k++) {
-          out[k] = out[k] < p->act_min ? p->act_min : out[k];
-          out[k] = out[k] > p->act_max ? p->act_max : out[k];
+      TFK__DW_ROW(x0, w + 4);
+      TFK__DW_ROW(x1, w + 10);
+      TFK__DW_ROW(x2, w + 16);
+      {
+        /* The 4 output bytes as one word (out is 4-aligned); a fused activation narrower than
+         * the int8 range clamps all 4 at once (USUB8 sets a flag per byte, SEL picks). */
+        uint32_t v = TFK__DW_OUT(a0, q) | TFK__DW_OUT(a1, q + 4) << 8 |
+                     TFK__DW_OUT(a2, q + 8) << 16 | TFK__DW_OUT(a3, q + 12) << 24;
+        if (narrow) {
+          (void)__usub8(v, lo4);
+          v = __sel(v, lo4);
+          (void)__usub8(hi4, v);
+          v = __sel(v, hi4);
         }
+        *(tfk__u32a *)(void *)out = v;
       }
     }
   }
@@ -202,15 +202,16 @@ TFK_FN void tfk__dw3x3_span(const tfk_dw_params *p, const uint8_t *a, uint8_t *o
 #undef TFK__DW_ROW
 #else
 
-/* The 3x3 fast path, portable: per channel 9 byte loads of the input and 9 of the weights,
- * every one an immediate or register offset (Cortex-M0), with the pad folded into the bias. */
-TFK_FN void tfk__dw3x3_span(const tfk_dw_params *p, const uint8_t *a, uint8_t *out, int n,
-                            size_t step, size_t cs, size_t rs) {
-  for (; n > 0; n--, a += step) {
+/* The 3x3 fast path, portable (arguments as above): per channel 9 byte loads of the input and
+ * 9 of the weights, every one an immediate or register offset (Cortex-M0), with the pad folded
+ * into the bias. */
+TFK_FN void tfk__dw3x3_span(const tfk_dw_params *p, const uint8_t *a0, const uint8_t *a1,
+                            const uint8_t *a2, uint8_t *out, int n, size_t step, size_t cs) {
+  for (; n > 0; n--, a0 += step, a1 += step, a2 += step) {
     const int8_t *w = p->weights;
     const int32_t *q = p->requant;
     const int32_t *b = p->bias_folded;
-    const uint8_t *r0 = a, *r1 = a + rs, *r2 = a + 2 * rs;
+    const uint8_t *r0 = a0, *r1 = a1, *r2 = a2;
     const uint8_t *const r0_end = r0 + p->in_c;
     for (; r0 != r0_end; r0++, r1++, r2++, w += 9, q += 4) {
       int32_t acc = *b++;
@@ -223,60 +224,64 @@ TFK_FN void tfk__dw3x3_span(const tfk_dw_params *p, const uint8_t *a, uint8_t *o
 }
 #endif
 
-/* A border pixel's 3x3 window gathered into `window` (9 * in_c bytes, 4-aligned), the taps
- * outside the image filled with the pad byte (worth 0), so the fast path can run on it:
- * w * pad cancels in the folded bias exactly as the skipped tap does in TFLM. */
-TFK_FN void tfk__dw_gather(const tfk_dw_params *p, const uint8_t *input, uint8_t *window, int oy,
-                           int ox) {
+/* Input row iy as the fast path reads it: p->pad_w pixels of in_c bytes, the pad_left pixels
+ * before the image and the ones after it holding the pad byte (worth 0: w * pad cancels in the
+ * folded bias exactly as the skipped tap does in TFLM); a row outside the image is all pad. */
+TFK_FN void tfk__dw_pad_row(const tfk_dw_params *p, const uint8_t *input, uint8_t *row, int iy) {
   const size_t c = p->in_c;
-  int ky, kx;
-  for (ky = 0; ky < 3; ky++) {
-    const int iy = oy * p->sh - p->pad_top + ky * p->dh;
-    for (kx = 0; kx < 3; kx++) {
-      const int ix = ox * p->sw - p->pad_left + kx * p->dw;
-      const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-      const uint8_t *src = input + ((size_t)iy * p->in_w + (size_t)ix) * c;
-      uint8_t *dst = window + (size_t)(ky * 3 + kx) * c;
-      size_t i;
+  const size_t before = (size_t)p->pad_left * c, image = (size_t)p->in_w * c;
+  const size_t total = (size_t)p->pad_w * c;
+  const int inside = iy >= 0 && iy < p->in_h;
+  const uint8_t *src = inside ? input + (size_t)iy * image : input; /* image byte i - before */
+  size_t i;
 #if defined(__GNUC__)
-      const uint32_t fill = p->pad * 0x01010101u;
-      for (i = 0; i < c; i += 4) {
-        *(tfk__u32a *)(void *)(dst + i) =
-            inside ? *(const tfk__u32a *)(const void *)(src + i) : fill;
-      }
-#else
-      for (i = 0; i < c; i++) {
-        dst[i] = inside ? src[i] : p->pad;
-      }
-#endif
-    }
+  const uint32_t fill = p->pad * 0x01010101u;
+  for (i = 0; i < total; i += 4) {
+    const int pixel = inside && i >= before && i < before + image;
+    *(tfk__u32a *)(void *)(row + i) =
+        pixel ? *(const tfk__u32a *)(const void *)(src + (i - before)) : fill;
   }
+#else
+  for (i = 0; i < total; i++) {
+    row[i] = inside && i >= before && i < before + image ? src[i - before] : p->pad;
+  }
+#endif
 }
 
 /* input: (in_h, in_w, in_c) offset-binary bytes, 16-byte aligned (the fast path loads words);
- * output: (out_h, out_w, out_c) offset-binary bytes; scratch: 9 * in_c bytes, 4-aligned, for
- * the fast path's border pixels (NULL when p->fast is 0). */
+ * output: (out_h, out_w, out_c) offset-binary bytes. scratch (fast path with padding only, else
+ * NULL): 3 * pad_w * in_c bytes, 4-aligned, a ring of 3 padded input rows; a row enters it once
+ * and serves every output row whose window covers it (slot iy mod 3, or ky when 3 divides the
+ * dilation). Without horizontal padding the rows inside the image are read in place. */
 TFK_FN void tfk_depthwise_conv_2d(const tfk_dw_params *p, const uint8_t *input, uint8_t *output,
                                   uint8_t *scratch) {
   const size_t pixel = p->out_c;
-  const size_t cs = (size_t)p->dw * p->in_c;
-  const size_t rs = (size_t)p->dh * p->in_w * p->in_c;
+  const size_t row_bytes = (size_t)p->pad_w * p->in_c;
+  const int in_place = p->pad_left == 0 && p->pad_w == p->in_w;
+  int held[3] = {-1000000, -1000000, -1000000}; /* the input row in each ring slot */
   int oy, ox;
   for (oy = 0; oy < p->out_h; oy++) {
     uint8_t *out = output + (size_t)oy * p->out_w * pixel;
-    const int inner = oy >= p->fast_y0 && oy < p->fast_y1;
-    for (ox = 0; ox < p->out_w; ox++) {
-      if (inner && ox == p->fast_x0) {
-        const int n = p->fast_x1 - p->fast_x0;
-        const size_t iy = (size_t)(oy * p->sh - p->pad_top);
-        const size_t ix = (size_t)(ox * p->sw - p->pad_left);
-        const uint8_t *a = input + (iy * p->in_w + ix) * p->in_c;
-        tfk__dw3x3_span(p, a, out + (size_t)ox * pixel, n, (size_t)p->sw * p->in_c, cs, rs);
-        ox += n - 1;
-      } else if (p->fast) {
-        tfk__dw_gather(p, input, scratch, oy, ox);
-        tfk__dw3x3_span(p, scratch, out + (size_t)ox * pixel, 1, 0, p->in_c, 3u * p->in_c);
-      } else {
+    if (p->fast) {
+      const uint8_t *rows[3];
+      int ky;
+      for (ky = 0; ky < 3; ky++) {
+        const int iy = oy * p->sh - p->pad_top + ky * p->dh;
+        const int slot = p->dh % 3 ? (iy + 3 * p->in_h) % 3 : ky;
+        if (in_place && iy >= 0 && iy < p->in_h) {
+          rows[ky] = input + (size_t)iy * row_bytes;
+          continue;
+        }
+        if (held[slot] != iy) {
+          tfk__dw_pad_row(p, input, scratch + (size_t)slot * row_bytes, iy);
+          held[slot] = iy;
+        }
+        rows[ky] = scratch + (size_t)slot * row_bytes;
+      }
+      tfk__dw3x3_span(p, rows[0], rows[1], rows[2], out, p->out_w, (size_t)p->sw * p->in_c,
+                      (size_t)p->dw * p->in_c);
+    } else {
+      for (ox = 0; ox < p->out_w; ox++) {
         tfk__dw_pixel(p, input, out + (size_t)ox * pixel, oy, ox);
       }
     }

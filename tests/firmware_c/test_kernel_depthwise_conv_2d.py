@@ -2,7 +2,7 @@
 depthwise_conv_2d.py): every output byte equals tinyflash.runtime (both modes) and TFLM on the
 runtime tests' single-operator models (depth multipliers 1, 2, 3, strides, SAME on odd sizes,
 VALID, dilation, 5x5, per-tensor filters, fused activations) and on 3x3 layers that take the
-fast path (in place inside, the scratch window on the border), random and extreme inputs; the
+fast path (in place, or through the scratch ring of padded rows), random and extreme inputs; the
 same under QEMU on Cortex-M4 (DSP and portable) and Cortex-M0+."""
 
 import subprocess
@@ -24,12 +24,20 @@ from tinyflash.firmware_c import toolchain as tc  # noqa: E402
 from tinyflash.firmware_c.emit.int8.depthwise_conv_2d import EMITTER, Layout  # noqa: E402
 from tinyflash.runtime import fixedpoint as fp  # noqa: E402
 
-FAST = {  # 3x3, multiplier 1, channels % 4 == 0: the fast path, border through the scratch
+FAST = {  # 3x3, multiplier 1, channels % 4 == 0: the fast path
     "fast_16": {"cin": 16},
     "fast_stride2_odd": {"cin": 8, "stride": (2, 2), "hw": (10, 9)},
     "fast_dilation2": {"cin": 8, "dilation": (2, 2), "hw": (11, 9)},
     "fast_valid": {"cin": 12, "padding": "VALID", "hw": (6, 5)},
-    "fast_all_border": {"cin": 4, "hw": (2, 3)},  # no pixel has all 9 taps inside
+    "fast_tiny": {"cin": 4, "hw": (2, 3)},  # no pixel has all 9 taps inside
+    "fast_valid_stride2_dilation2": {
+        "cin": 8,
+        "padding": "VALID",
+        "hw": (12, 11),
+        "stride": (2, 2),
+        "dilation": (2, 2),
+    },
+    "fast_dilation3_same": {"cin": 4, "dilation": (3, 3), "hw": (10, 8)},  # ring slot = ky
     "fast_ds_cnn_like": {"cin": 64, "hw": (25, 5), "fused": "RELU"},
 }
 PORTABLE = "-DTK__USE_DSP=0"
@@ -111,19 +119,22 @@ def test_under_qemu(target, flags, tool, tmp_path):
 
 
 def test_fast_path_chosen_by_shape():
-    """The 3x3 / multiplier 1 / channels % 4 layers take the fast path, with the pixels whose
-    taps are all inside read in place; the others the generic loop."""
+    """The 3x3 / multiplier 1 / channels % 4 layers take the fast path, with a scratch ring of 3
+    padded rows when the input is padded; the others the generic loop, without scratch."""
 
     def layout(**kw) -> Layout:
         m = rt.load(dw_model(**kw))
         return Layout(build_step(m)[0])
 
     ds = layout(**FAST["fast_ds_cnn_like"])
-    assert ds.fast and ds.fast_rows == (1, 24) and ds.fast_cols == (1, 4)
-    assert layout(cin=8, stride=(2, 2), hw=(10, 9)).fast_rows == (0, 4)  # SAME: pad bottom only
-    assert layout(**FAST["fast_all_border"]).fast_rows == (0, 0)
+    assert ds.fast and ds.pad_w == 7 and ds.scratch == 3 * 7 * 64
+    s2 = layout(cin=8, stride=(2, 2), hw=(10, 9))  # SAME, width 9: 1 pixel before, 1 after
+    assert s2.fast and s2.pad_w == 11 and s2.scratch == 3 * 11 * 8
+    valid = layout(**FAST["fast_valid"])
+    assert valid.fast and valid.scratch == 0
     for kw in (CASES["multiplier_2"], CASES["5x5"] | {"cin": 6}, {"cin": 6}):
-        assert not layout(**kw).fast
+        lay = layout(**kw)
+        assert not lay.fast and lay.scratch == 0
 
 
 def test_requantization_identities_match_runtime():

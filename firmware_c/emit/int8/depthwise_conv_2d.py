@@ -12,10 +12,10 @@ order, C = out_c output channels, pad = 128 + input zero point, the offset-binar
                            of taps (0, 1) per channel and of tap 2 for channels (c, c+2),
                            (c+1, c+3); biases and weights times 2^(left + 1)
   _params  the {p}__dw_params struct
-The 3x3 fast path (multiplier 1, channels a multiple of 4) reads the input in place for the
-output pixels whose 9 taps are all inside the image, and a 9 * in_c byte scratch window (the
-border pixel's taps, pad bytes outside the image) for the others; the generic loop does every
-other shape.
+The 3x3 fast path (multiplier 1, channels a multiple of 4) runs every output pixel without a
+test: on a padded input it reads a scratch ring of 3 input rows padded with the pad byte
+(3 * pad_w * in_c bytes; each input row copied once), else the input in place. The generic loop
+(the taps inside the image, as TFLM) does every other shape.
 """
 
 from __future__ import annotations
@@ -68,11 +68,9 @@ class Layout:
             and self.c % 4 == 0
             and bool(np.all((np.abs(self.weights).max(axis=1) << self.pre) <= 32767))
         )
-        y0, y1 = _inside(w.top, w.sh, w.dh, w.in_h, w.out_h)
-        x0, x1 = _inside(w.left, w.sw, w.dw, w.in_w, w.out_w)
-        if not self.fast or y1 <= y0 or x1 <= x0:
-            y0 = y1 = x0 = x1 = 0
-        self.fast_rows, self.fast_cols = (y0, y1), (x0, x1)
+        self.pad_w = w.left + w.in_w + w.right
+        padded = bool(w.top or w.bottom or w.left or w.right)
+        self.scratch = 3 * self.pad_w * self.in_c if self.fast and padded else 0
         self.dsp = self._dsp_stream() if self.fast else None
 
     def _dsp_stream(self) -> np.ndarray:
@@ -98,13 +96,6 @@ def _pack(lo: int, hi: int) -> int:
     return v - (1 << 32) if v >= 1 << 31 else v
 
 
-def _inside(before: int, stride: int, dilation: int, size: int, out: int) -> tuple[int, int]:
-    """Output range [first, last) whose 3 taps (0, d, 2d from o * stride - before) are inside."""
-    first = -(-before // stride)
-    last = (size - 1 - 2 * dilation + before) // stride + 1
-    return min(first, out), max(min(last, out), 0)
-
-
 def check(step: Step) -> None:
     p = step.params
     w = p.window
@@ -115,7 +106,7 @@ def check(step: Step) -> None:
         )
     c = p.weights.shape[1]
     sizes = {"in_h": w.in_h, "in_w": w.in_w, "in_c": c // p.depth_multiplier, "out_h": w.out_h,
-             "out_w": w.out_w, "out_c": c}  # fmt: skip
+             "out_w": w.out_w, "out_c": c, "pad_w": w.left + w.in_w + w.right}  # fmt: skip
     small = {"kh": w.kh, "kw": w.kw, "sh": w.sh, "sw": w.sw, "dh": w.dh, "dw": w.dw,
              "pad_top": w.top, "pad_left": w.left, "depth_multiplier": p.depth_multiplier}  # fmt: skip
     big = {k: v for k, v in sizes.items() if v > U16}
@@ -145,14 +136,14 @@ def emit(step: Step, ctx: Context) -> Emitted:
     lay = Layout(step)
     n = {k: ctx.name(step, k) for k in ("w", "bias", "bfold", "rq", "dsp", "params")}
     use_dsp = f"{ctx.p.upper()}__USE_DSP"
-    (y0, y1), (x0, x1) = lay.fast_rows, lay.fast_cols
     act = "" if p.fused_activation == "NONE" else f", fused {p.fused_activation}"
-    path = (
-        f"3x3 fast path, in place on output rows [{y0}, {y1}) x columns [{x0}, {x1}), "
-        "the border through the scratch window"
-        if lay.fast
-        else "generic loop"
-    )
+    path = "generic loop"
+    if lay.fast:
+        path = "3x3 fast path" + (
+            f", input rows padded to {lay.pad_w} pixels in a 3-row scratch ring"
+            if lay.scratch
+            else ", input read in place"
+        )
     dsp = ""
     if lay.dsp is not None:
         dsp = f"""/* ({lay.c // 4}, 22) int32: DSP 3x3 stream, per 4 channels 4 biases + 3 rows x 6
@@ -193,14 +184,14 @@ static const {ctx.p}__dw_params {n["params"]} = {{
 #endif
     .in_h = {w.in_h}u, .in_w = {w.in_w}u, .in_c = {lay.in_c}u,
     .out_h = {w.out_h}u, .out_w = {w.out_w}u, .out_c = {lay.c}u,
-    .fast = {int(lay.fast)}u, .fast_y0 = {y0}u, .fast_y1 = {y1}u, .fast_x0 = {x0}u, .fast_x1 = {x1}u,
+    .pad_w = {lay.pad_w}u, .fast = {int(lay.fast)}u,
     .kh = {w.kh}u, .kw = {w.kw}u, .sh = {w.sh}u, .sw = {w.sw}u, .dh = {w.dh}u, .dw = {w.dw}u,
     .pad_top = {w.top}u, .pad_left = {w.left}u, .depth_multiplier = {p.depth_multiplier}u,
     .pad = {lay.pad}u, .act_min = {int(p.act_min) + 128}u, .act_max = {int(p.act_max) + 128}u}};
 """
     call = (
         f"  {ctx.p}__depthwise_conv_2d(&{n['params']}, {ctx.ptr(step.inputs[0])}, "
-        f"{ctx.ptr(step.outputs[0])}, {ctx.scratch_ptr(step) if lay.fast else 'NULL'});"
+        f"{ctx.ptr(step.outputs[0])}, {ctx.scratch_ptr(step) if lay.scratch else 'NULL'});"
     )
     macs = w.out_h * w.out_w * lay.c * lay.k
     common = lay.weights.size + 4 * lay.c + 16 * lay.c + 64
@@ -209,9 +200,8 @@ static const {ctx.p}__dw_params {n["params"]} = {{
 
 
 def scratch_bytes(step: Step, tensors: dict[int, TensorSlot]) -> int:
-    """The fast path gathers each border pixel's 3x3 window: 9 * in_c bytes."""
-    lay = Layout(step)
-    return 9 * lay.in_c if lay.fast else 0
+    """The fast path on a padded input: a ring of 3 padded rows, 3 * pad_w * in_c bytes."""
+    return Layout(step).scratch
 
 
 EMITTER = OpEmitter(
