@@ -59,7 +59,7 @@ def test_tables_from_a_real_run(measured, tool, monkeypatch):
         # What the emulated firmware itself wrote, against the Python interpreter.
         written = np.fromfile(work / "tiny" / "-".join(run) / "outputs.bin", np.int8)
         np.testing.assert_array_equal(written.reshape(N, -1), expected)
-        assert t["rows_equal"] == N
+        assert t["rows_equal"] == t["rows_equal_tflm"] == N
         assert t["instr_min"] <= t["instr_per_inference"] <= t["instr_max"]
         assert t["instr_per_inference"] > m["macs"] / 2  # at most 2 MACs per instruction (SMLAD)
         assert 0 < t["stack_bytes"] < 4096
@@ -75,7 +75,7 @@ def test_tables_from_a_real_run(measured, tool, monkeypatch):
     text = bench.markdown(rec)
     assert f"| tiny | 384 | cortex-m4 | -O2 | DSP | {dsp['instr_per_inference']:,.0f}" in text
     assert f"| tiny | cortex-m4 | -Os | {f['code']:,} |" in text
-    assert f"cortex-m0plus -O2 portable: {N}/{N}" in text
+    assert f"cortex-m0plus -O2 portable: {N}/{N} ({N}/{N})" in text
     assert bench.SKIPPED in text
 
 
