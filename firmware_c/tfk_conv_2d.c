@@ -59,28 +59,50 @@ typedef struct {
 #define TFK_CONV_2D_SCRATCH_BYTES(k16, out_c) \
   (5u * (size_t)(k16) + 8u * (((size_t)(out_c) + 3u) & ~(size_t)3u))
 
-/* out[o] = requantized acc[o] for every channel: TFLM's MultiplyByQuantizedMultiplier with
- * gemmlowp double rounding, to the bit, in fewer steps than tfk_srdhm + tfk_rdbpot:
- *   SaturatingRoundingDoublingHighMul(a, m) = floor((a * m + 2^30) / 2^31)
- * for both signs of a * m (gemmlowp adds 1 - 2^30 to a negative product and truncates toward
- * zero: the same integer), and it never saturates because m < 2^31; then RoundingDivideByPOT
- * as tfk_rdbpot. Clamped to the fused activation, stored offset binary. */
+/* TFLM's MultiplyByQuantizedMultiplier with gemmlowp double rounding, to the bit, with one
+ * 64-bit multiply-accumulate. m in [2^30, 2^31) or 0, shift in [-31, 30] (TFLite's contract).
+ *   SaturatingRoundingDoublingHighMul(a, m) = r1 = floor((a * m + 2^30) / 2^31): gemmlowp adds
+ *     1 - 2^30 to a negative product and truncates toward zero, which is the same integer; it
+ *     never saturates because m < 2^31.
+ *   RoundingDivideByPOT(r1, e) = floor((r1 + 2^(e-1) - [r1 < 0]) / 2^e) for e >= 1.
+ * Nested floors of integers compose, so for e = -shift >= 1 the two are one floor,
+ *   floor((a * m + 2^30 + (2^(e-1) - [r1 < 0]) * 2^31) / 2^(31 + e)),
+ * where [r1 < 0] may be read as [a < 0]: they differ only when a * m is in [-2^30, 0], where
+ * r1 = 0 and both offsets give 0. The sum stays inside int64, and a shift by 31 + e >= 32 is
+ * the high word shifted by e - 1. */
+TFK_FN int32_t tfk__conv_2d_mbqm(int32_t acc, int32_t m, int32_t shift) {
+  if (shift < 0) {
+    const int32_t e = -shift;
+    const uint32_t c = (1u << (e - 1)) - ((uint32_t)acc >> 31); /* 2^(e-1) - [acc < 0] */
+    const int64_t k = (int64_t)((uint64_t)c << 31) + ((int64_t)1 << 30);
+    return (int32_t)(((int64_t)acc * m + k) >> 32) >> (e - 1);
+  } else {
+    const int32_t a = (int32_t)((uint32_t)acc << shift);
+    return (int32_t)(((int64_t)a * m + ((int64_t)1 << 30)) >> 31);
+  }
+}
+
+/* The output byte of one requantized value v: plus the output zero point, clamped to the fused
+ * activation, offset binary. */
+TFK_FN uint8_t tfk__conv_2d_store(const tfk_conv_2d_params *p, int32_t v) {
+  v += p->out_zero_point;
+  v = v < p->act_min ? p->act_min : v;
+  v = v > p->act_max ? p->act_max : v;
+  return (uint8_t)((uint32_t)v ^ 0x80u);
+}
+
+/* out[o] = the output byte of acc[o] (and out2[o] of acc2[o] when out2 is not NULL: two pixels
+ * share each channel's multiplier and shift loads), for every channel. */
 TFK_FN void tfk__conv_2d_requantize(const tfk_conv_2d_params *p, const int32_t *acc,
-                                    uint8_t *out) {
+                                    uint8_t *out, const int32_t *acc2, uint8_t *out2) {
   size_t o;
   for (o = 0; o < p->out_c; o++) {
+    const int32_t m = p->multiplier[o];
     const int32_t shift = p->shift[o];
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t right = shift > 0 ? 0 : -shift;
-    const int32_t a = (int32_t)((uint32_t)acc[o] << left);
-    const int64_t ab = (int64_t)a * p->multiplier[o] + ((int64_t)1 << 30);
-    const int32_t high = (int32_t)(ab >> 31); /* |a * m| < 2^62: fits */
-    const int32_t mask = (int32_t)((1u << right) - 1u);
-    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-    int32_t v = (high >> right) + ((high & mask) > threshold ? 1 : 0) + p->out_zero_point;
-    v = v < p->act_min ? p->act_min : v;
-    v = v > p->act_max ? p->act_max : v;
-    out[o] = (uint8_t)((uint32_t)v ^ 0x80u);
+    out[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm(acc[o], m, shift));
+    if (out2 != NULL) {
+      out2[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm(acc2[o], m, shift));
+    }
   }
 }
 
@@ -215,26 +237,35 @@ __attribute__((optimize("no-schedule-insns")))
 TFK_FN void tfk__conv_2d_pair(const tfk_conv_2d_params *p, const tfk__u32a *pair, int32_t corr_a,
                               int32_t corr_b, int32_t *acc_a, int32_t *acc_b) {
   const tfk__u32a *const x_end = pair + p->k16;
-  size_t o;
-  for (o = 0; o < p->out_c; o += 2u) {
-    /* Rows o, o+1 sit at words (o % 4), (o % 4) + 1 of each 4-word group of their block. */
-    const tfk__u32a *w = (const tfk__u32a *)(const void *)(p->weights + (o / 4u) * 4u * p->k16) +
-                         (o % 4u);
-    const tfk__u32a *x = pair;
-    int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-    do {
-      TFK__CONV_2D_GROUP(0);
-      TFK__CONV_2D_GROUP(1);
-      TFK__CONV_2D_GROUP(2);
-      TFK__CONV_2D_GROUP(3);
-      w += 16;
-      x += 16;
-    } while (x != x_end);
-    acc_a[o] = p->bias[o] + a0 - corr_a;
-    acc_a[o + 1u] = p->bias[o + 1u] + a1 - corr_a;
-    acc_b[o] = p->bias[o] + b0 - corr_b;
-    acc_b[o + 1u] = p->bias[o + 1u] + b1 - corr_b;
-  }
+  const tfk__u32a *block = (const tfk__u32a *)(const void *)p->weights; /* k16 words each */
+  const int32_t *bias = p->bias;
+  int32_t *const a_end = acc_a + p->out_c;
+  do {
+    /* Rows 0, 1 of the block are words 0, 1 of each 4-word group; rows 2, 3 words 2, 3. */
+    size_t half;
+    for (half = 0; half < 4u && acc_a < a_end; half += 2u) {
+      const tfk__u32a *w = block + half;
+      const tfk__u32a *x = pair;
+      int32_t a0 = bias[0] - corr_a, a1 = bias[1] - corr_a;
+      int32_t b0 = bias[0] - corr_b, b1 = bias[1] - corr_b;
+      do {
+        TFK__CONV_2D_GROUP(0);
+        TFK__CONV_2D_GROUP(1);
+        TFK__CONV_2D_GROUP(2);
+        TFK__CONV_2D_GROUP(3);
+        w += 16;
+        x += 16;
+      } while (x != x_end);
+      acc_a[0] = a0;
+      acc_a[1] = a1;
+      acc_b[0] = b0;
+      acc_b[1] = b1;
+      acc_a += 2;
+      acc_b += 2;
+      bias += 2;
+    }
+    block += p->k16;
+  } while (acc_a < a_end);
 }
 #undef TFK__CONV_2D_GROUP
 
@@ -262,8 +293,7 @@ TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8
       tfk__conv_2d_split(patch, p->k16, pair + 2);
     }
     tfk__conv_2d_pair(p, pair, (int32_t)(sum_a << 7), (int32_t)(sum_b << 7), acc_a, acc_b);
-    tfk__conv_2d_requantize(p, acc_a, output + i * p->out_c);
-    tfk__conv_2d_requantize(p, acc_b, output + j * p->out_c);
+    tfk__conv_2d_requantize(p, acc_a, output + i * p->out_c, acc_b, output + j * p->out_c);
   }
 }
 #else
@@ -332,7 +362,7 @@ TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8
       } else {
         tfk__conv_2d_pixel(p, scratch, tfk__conv_2d_patch(p, input, oy, ox, scratch), acc);
       }
-      tfk__conv_2d_requantize(p, acc, output + (oy * p->out_w + ox) * p->out_c);
+      tfk__conv_2d_requantize(p, acc, output + (oy * p->out_w + ox) * p->out_c, NULL, NULL);
     }
   }
 }

@@ -21,6 +21,7 @@ from tinyflash.firmware_c import toolchain as tc
 from tinyflash.firmware_c.cformat import INT8_SOURCES, kernel_source
 from tinyflash.firmware_c.emit.base import Context, Step, TensorSlot
 from tinyflash.firmware_c.emit.int8 import conv_2d
+from tinyflash.runtime import fixedpoint as fp
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "runtime"))
 from runtime_testkit import act_t, bias_t, filter_t, one_op, tflm_tensors  # noqa: E402
@@ -162,6 +163,33 @@ def test_host_portable_matches_runtime_both_roundings(case, models, tool, tmp_pa
         got, _ = run_c(model, x, rounding, tmp_path / rounding)
         want = rt.load(model, rounding=rounding)(x).reshape(len(x), -1)
         np.testing.assert_array_equal(got, want, err_msg=f"{case} {rounding}")
+
+
+def test_requantization_matches_runtime_fixedpoint(tool, tmp_path):
+    """The kernel's one-multiply double rounding (tfk__conv_2d_mbqm) against the runtime's
+    MultiplyByQuantizedMultiplier ("tflm"), on edge and random accumulators, every shift."""
+    tool("gcc")
+    rng = np.random.default_rng(13)
+    n = 30000
+    edges = np.array([-(2**31), -(2**31) + 1, -(2**30), -1, 0, 1, 2**30, 2**31 - 1], np.int64)
+    acc = np.concatenate([edges, rng.integers(-(2**31), 2**31, n - len(edges))])
+    acc[n // 2 :] >>= rng.integers(0, 31, n - n // 2)  # small values too: ties, signs
+    m = np.where(rng.random(n) < 0.02, 0, rng.integers(2**30, 2**31, n))
+    m[:300] = rng.choice([2**30, 2**31 - 1], 300)
+    shift = rng.integers(-31, 31, n)
+    acc >>= np.maximum(shift, 0)  # acc * 2^shift fits int32 (TFLite's contract)
+    records = np.stack([acc, m, shift], axis=1).astype(np.int32)
+    (tmp_path / "case.h").write_text(
+        "#define CK__FN static __attribute__((unused))\n"
+        + kernel_source((*INT8_SOURCES, "tfk_conv_2d.c"), PREFIX)
+    )
+    flags = (f"-I{tmp_path}", '-DCASE_HEADER="case.h"', "-DMBQM_CHECK")
+    exe = tc.compile_host([C_DIR / "conv_2d_check.c"], tmp_path / "mbqm", flags=flags)
+    proc = subprocess.run([str(exe)], input=records.tobytes(), capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    got = np.frombuffer(proc.stdout, np.int32)
+    want = fp.multiply_by_quantized_multiplier(acc, m, shift, "tflm")
+    np.testing.assert_array_equal(got, want)
 
 
 def test_host_matches_tflm(models, tool, tmp_path):

@@ -13,6 +13,23 @@
 
 #include CASE_HEADER
 
+#ifdef MBQM_CHECK
+/* The kernel's requantization alone (prefix ck): records of int32 (acc, multiplier, shift) on
+ * stdin -> int32 ck__conv_2d_mbqm(acc, multiplier, shift) on stdout. */
+#include <stdio.h>
+
+int main(void) {
+  int32_t r[3];
+  while (fread(r, sizeof r, 1, stdin) == 1) {
+    const int32_t v = ck__conv_2d_mbqm(r[0], r[1], r[2]);
+    if (fwrite(&v, sizeof v, 1, stdout) != 1) {
+      return 3;
+    }
+  }
+  return 0;
+}
+#else
+
 static uint8_t arena[CASE_ARENA_SIZE] __attribute__((aligned(16)));
 static int8_t record_in[CASE_IN_SIZE];
 static int8_t record_out[CASE_OUT_SIZE];
@@ -83,3 +100,4 @@ int main(void) {
   return 0;
 }
 #endif
+#endif /* MBQM_CHECK */
