@@ -107,27 +107,31 @@ def _accuracy(run_dir: Path, artifact: str, executors: tuple[str, ...]) -> str |
 def c_unsupported(run_dir: Path) -> str | None:
     """Why the C generator cannot write the int8 header of run_dir/model_int8.tflite (the
     operators it has no C kernel for, in words, with the supported list), or None if it can
-    (or there is no int8 model: generate_run says so). Reads the graph only (no kernel set-up).
-    """
-    from tinyflash.firmware_c.plan import SUPPORTED
-    from tinyflash.runtime.errors import ModelFormatError
-    from tinyflash.runtime.tflite import read_tflite
+    (or there is no int8 model: generate_run says so)."""
+    from tinyflash.firmware_c.plan import plan_graph
+    from tinyflash.runtime import load
+    from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
 
     int8 = Path(run_dir) / "model_int8.tflite"
     if not int8.is_file():
         return None
     try:
-        graph = read_tflite(int8.read_bytes())
+        plan_graph(load(int8.read_bytes()), "int8")
     except ModelFormatError as exc:  # name the file, as every other stage does
         raise ModelFormatError(f"{int8}: {exc}") from None
-    interface = ("QUANTIZE", "DEQUANTIZE")  # a float interface: handled by the C API itself
-    missing = [op.op for op in graph.operators if op.op not in SUPPORTED + interface]
-    if not missing:
-        return None
-    return (
-        f"the C generator does not support {', '.join(dict.fromkeys(missing))} yet "
-        f"({int8.name}); supported: {', '.join(SUPPORTED)}"
-    )
+    except UnsupportedOperatorError as exc:
+        return f"the C generator cannot write {int8.name} yet: {exc}"
+    return None
+
+
+def _image_classifier(int8: Path) -> bool:
+    """Whether the run's int8 model is a classifier of [0, 1] images: its float twin then gets
+    the same pixel helpers (the float graph cannot say it by itself)."""
+    from tinyflash.firmware_c.header import is_image_classifier
+    from tinyflash.firmware_c.plan import plan_graph
+    from tinyflash.runtime import load
+
+    return is_image_classifier(plan_graph(load(int8.read_bytes()), "int8"))
 
 
 def generate_run(
@@ -160,7 +164,10 @@ def generate_run(
     f32 = run_dir / "model_float32.tflite"
     if f32.is_file():
         accuracy = _accuracy(run_dir, f32.name, ("litert_reference", "litert_default"))
-        written.append(generate_header(f32, out_dir, f"{prefix}_f32", "tflm", accuracy, "float32"))
+        pixels = _image_classifier(int8)
+        written.append(
+            generate_header(f32, out_dir, f"{prefix}_f32", "tflm", accuracy, "float32", pixels)
+        )
     return written
 
 

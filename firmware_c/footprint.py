@@ -1,16 +1,16 @@
-"""Flash and RAM of a generated int8 header per Cortex-M core, measured with the real toolchain.
+"""Flash and RAM of a generated header (int8 or float32) per Cortex-M core, measured.
 
     rows = measure(run_dir / "mnist_model.h", "mnist", work)   # one row per (core, -O level)
     doc = document(run_dir / "mnist_model.h", "mnist", rows)     # what footprint.json holds
 
 Per (core, -O level), one row:
   flash_total  arm-none-eabi-size text + data of target/footprint.c linked with the model
-               (it calls <prefix>_classify) minus the same firmware without it, in bytes;
+               (it calls <prefix>_run) minus the same firmware without it, in bytes;
   constants    of which the model's static const arrays (arm-none-eabi-nm sizes of
-               <prefix>__l<k>[_<name>] and <prefix>__input_table);
+               <prefix>__s<k>_<name> and <prefix>__input_table);
   code         flash_total - constants;
-  arena_bss    .bss with the model minus without: the model's static arena;
-  stack_bytes  (stack=True, needs qemu-system-arm) the deepest stack of one <prefix>_classify
+  arena_bss    the size of the model's static arena in .bss (arm-none-eabi-nm);
+  stack_bytes  (stack=True, needs qemu-system-arm) the deepest stack of one <prefix>_run
                call, painted and read back by target/driver.c on the core's QEMU board.
 The header's default path is built: the DSP (SMLAD) path on cores that have it.
 
@@ -49,18 +49,25 @@ def _model_flags(header: Path, prefix: str) -> tuple[str, ...]:
             f"-D{prefix.upper()}_IMPLEMENTATION")  # fmt: skip
 
 
+def _is_float(header: Path, prefix: str) -> bool:
+    """A float32 header has no rounding macro (int8 headers always state theirs)."""
+    return f"#define {prefix.upper()}_ROUNDING " not in header.read_text()
+
+
 def _stack_bytes(header: Path, prefix: str, work: Path, core: str, opt: str) -> int:
-    """Deepest stack of one <prefix>_classify call on the core's QEMU board (one image)."""
+    """Deepest stack of one <prefix>_run call on the core's QEMU board (one all-zero input)."""
     match = re.search(rf"^#define {prefix.upper()}_INPUT_SIZE (\d+)$", header.read_text(), re.M)
     if not match:
         raise tc.ToolchainError(f"{header}: no {prefix.upper()}_INPUT_SIZE macro")
+    is_float = _is_float(header, prefix)
     folder = work / f"stack-{core}{opt}"
     folder.mkdir(parents=True, exist_ok=True)
     flags = ("-DBARE_METAL", *_model_flags(header, prefix), f"-DMODEL_PREFIX={prefix}",
-             f"-DMODEL_PREFIX_UPPER={prefix.upper()}", "-DDRIVER_MODE=1")  # fmt: skip
+             f"-DMODEL_PREFIX_UPPER={prefix.upper()}",
+             f"-DDRIVER_MODE={2 if is_float else 0}")  # fmt: skip
     elf = tc.compile_arm([tc.TARGET_DIR / "driver.c"], folder / "driver.elf", core, opt, flags)
-    # One mid-grey image: the generated code has no data-dependent recursion or allocas.
-    (folder / "inputs.bin").write_bytes(bytes([128]) * int(match.group(1)))
+    # One input: the generated code has no data-dependent recursion or allocas.
+    (folder / "inputs.bin").write_bytes(bytes(int(match.group(1)) * (4 if is_float else 1)))
     result = tc.run_qemu(elf, core, cwd=folder, timeout=60)
     found = re.search(r"^stack (\d+)$", result.stdout, re.M)
     if result.returncode != 0 or not found:
@@ -73,8 +80,11 @@ def measure_core(
 ) -> dict[str, Any]:
     """One row (see the module docstring) for `core` at `opt`; builds go into `work`."""
     header = Path(header).resolve()
-    with_model = ("-DWITH_MODEL", *_model_flags(header, prefix),
-                  f"-DMODEL_CLASSIFY={prefix}_classify")  # fmt: skip
+    P = prefix.upper()
+    with_model = ("-DWITH_MODEL", *_model_flags(header, prefix), f"-DMODEL_RUN={prefix}_run",
+                  f"-DMODEL_IO_TYPE={'float' if _is_float(header, prefix) else 'int8_t'}",
+                  f"-DMODEL_INPUT_SIZE={P}_INPUT_SIZE",
+                  f"-DMODEL_OUTPUT_SIZE={P}_OUTPUT_SIZE")  # fmt: skip
     sizes = {}
     for label, flags in (("base", ()), ("model", with_model)):
         elf = tc.compile_arm([tc.TARGET_DIR / "footprint.c"], work / f"fp-{core}{opt}-{label}.elf",
@@ -82,13 +92,13 @@ def measure_core(
         sizes[label] = (tc.arm_size(elf), tc.symbol_sizes(elf))
     (base, _), (model, symbols) = sizes["base"], sizes["model"]
     # Model constants by name (.rodata sits in the flash .text section, so nm says 't'):
-    # layer arrays and parameter structs, and the pixel table.
-    pattern = re.compile(rf"{prefix}__(l\d+(_[a-z]+)?|input_table)")
+    # the steps' arrays and parameter structs (<prefix>__s<k>_...), and the pixel table.
+    pattern = re.compile(rf"{prefix}__(s\d+_\w+|input_table)")
     constants = sum(size for name, (_, size) in symbols.items() if pattern.fullmatch(name))
     flash = (model["text"] + model["data"]) - (base["text"] + base["data"])
     row: dict[str, Any] = {"core": core, "opt": opt, "flash_total": flash,
                            "constants": constants, "code": flash - constants,
-                           "arena_bss": model["bss"] - base["bss"]}  # fmt: skip
+                           "arena_bss": symbols.get(f"{prefix}__arena", ("", 0))[1]}  # fmt: skip
     if stack:
         row["stack_bytes"] = _stack_bytes(header, prefix, work, core, opt)
     return row

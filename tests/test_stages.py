@@ -75,7 +75,7 @@ def test_readme_stage_table_command_by_command(tmp_path, capsys):
     assert entry["rounding"] == "litert"
     header = (run_dir / "mnist_model.h").read_text()
     assert re.search(r'#define MNIST_ROUNDING "litert"', header)
-    assert "10 int8 (class probabilities; classify returns the largest)" in header
+    assert "int8, class probabilities (a SOFTMAX)" in header
     doc = _verify(capsys, run_dir)  # exited 3 ("differs from manifest.json") before
     executors = {e["name"]: e for e in doc["executors"]}
     assert executors["c-host-int8"]["contract"] == "litert"

@@ -82,7 +82,10 @@ def test_int8_header_from_a_file_equals_the_reference(
     text = header.read_text()
     assert "#define REGRESSION_INT8_INPUT_SIZE 12" in text
     assert "#define REGRESSION_INT8_OUTPUT_SIZE 2" in text
-    assert "2 int8 (output values: no softmax at the end" in text  # not "class scores"
+    assert "#define REGRESSION_INT8_OUTPUT_SHAPE {1, 2}" in text
+    # A regression model's header does not speak of pixels or classes.
+    api = text[: text.index("#endif /* REGRESSION_INT8_MODEL_H */")]
+    assert "classify" not in api and "pixel" not in api and "class " not in api
     x = _inputs()
     exe = _compile(tmp_path, out, "regression_int8", 0, driver_flags)
     c = np.frombuffer(run_driver(exe, x.tobytes()), np.int8).reshape(-1, 2)

@@ -15,9 +15,12 @@ _ELEMENT = {"uint8_t": 1, "int8_t": 1, "int32_t": 4}
 
 
 def _declared(header: Path) -> tuple[int, int]:
-    """(bytes of every file-scope static const array the header declares, its arena macro)."""
+    """(bytes of every file-scope static const array the header's <prefix>_run links: all but
+    the pixel table of classify, its arena macro)."""
     text = header.read_text()
-    arrays = re.findall(rf"^static const (u?int(?:8|32)_t) {PREFIX}__\w+\[(\d+)\]", text, re.M)
+    arrays = re.findall(
+        rf"^static const (u?int(?:8|32)_t) {PREFIX}__(?!input_table)\w+\[(\d+)\]", text, re.M
+    )
     arena = re.search(rf"^#define {PREFIX.upper()}_ARENA_SIZE (\d+)$", text, re.M)
     assert arrays and arena
     return sum(_ELEMENT[t] * int(n) for t, n in arrays), int(arena.group(1))

@@ -103,7 +103,10 @@ def test_arrays_beyond_the_object_limit_are_refused(kind, monkeypatch):
     with pytest.raises(rt.UnsupportedOperatorError, match=f"activation arena: needs {arena} bytes"):
         make(path, prefix="mnist")
     monkeypatch.setattr(plan, "MAX_OBJECT_BYTES", arena)  # the first layer's weights are larger
-    with pytest.raises(rt.UnsupportedOperatorError, match=r"l\d+ weights: needs \d+ bytes"):
+    with pytest.raises(
+        rt.UnsupportedOperatorError,
+        match=r"(s\d+ \(FULLY_CONNECTED\) constants|l\d+ weights): needs \d+ bytes",
+    ):
         make(path, prefix="mnist")
 
 
