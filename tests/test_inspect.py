@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests_support import require_tool
 
 from tinyflash.cli import main
 from tinyflash.inspect import inspect_model
@@ -155,9 +156,60 @@ def test_json_and_errors(models, tmp_path, capsys):
     (tmp_path / "m.txt").write_text("x")
     cases = [
         (tmp_path / "none.tflite", "no such model file"),
-        (tmp_path / "m.txt", "supported model files are .tflite and .onnx"),
+        (tmp_path / "m.txt", "supported model files are .tflite, .onnx and .keras"),
     ]
     for arg, words in cases:
         assert main(["inspect", str(arg)]) == 2
         err = capsys.readouterr().err
         assert words in err and err.count("\n") == 1, err
+
+
+def test_a_keras_file_is_inspected_through_its_tflite(models, tmp_path, capsys):
+    """The Keras CNN itself: MACs against its own layers, Keras's parameter count kept, the
+    int8 arena and unsupported list from the int8 copy (random calibration, said so)."""
+    path = tmp_path / "cnn.keras"
+    models["cnn"].save(path)
+    doc = inspect_model(path, flash=False)
+    want = [m for m in map(_keras_macs, models["cnn"].layers) if m]
+    assert [r["macs"] for r in doc["layers"] if r["macs"]] == want
+    assert doc["format"] == "keras" and doc["file"] == str(path) and "flash" not in doc
+    assert doc["keras"]["keras_params"] == models["cnn"].count_params()
+    assert "random" in doc["keras"]["int8"] and "scales mean nothing" in doc["keras"]["int8"]
+    int8 = inspect_model(models["paths"]["cnn_int8"], flash=False)
+    assert doc["unsupported"] == int8["unsupported"]  # the same int8 operators and C support
+    assert main(["inspect", str(path), "--no-flash"]) == 0
+    text = capsys.readouterr().out
+    assert "converted in memory with TensorFlow Lite's converter" in text
+    assert "Captures:" not in text  # Keras's export printout is kept out of the table
+
+
+def test_flash_per_core_is_measured_with_the_arm_toolchain(models, capsys):
+    """The constants the linker placed hold at least the weights and biases inspect counts
+    (the rest: the C's parameter structs and multipliers)."""
+    require_tool("arm-none-eabi-gcc")
+    from tinyflash.firmware_c.footprint import CORES
+
+    doc = inspect_model(models["paths"]["dense_int8"])
+    flash = doc["flash"]
+    assert flash["measured"] and [r["core"] for r in flash["cores"]] == list(CORES)
+    for r in flash["cores"]:
+        assert doc["total"]["int8_bytes"] <= r["constants"] < r["flash_total"]
+        assert r["arena_bss"] == doc["arena"]["bytes"]
+    assert main(["inspect", str(models["paths"]["dense_int8"])]) == 0
+    assert "flash of the generated C, measured at -Os" in capsys.readouterr().out
+    exp = inspect_model(models["paths"]["exp"])["flash"]  # EXP: no C kernel
+    assert not exp["measured"] and "EXP" in exp["reason"], exp
+    assert exp["reason"].startswith("the C generator ") and exp["constants_at_least"] > 0
+
+
+def test_flash_is_estimated_without_the_toolchain_or_the_generator(models, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    doc = inspect_model(models["paths"]["dense_int8"])
+    total = doc["total"]["int8_bytes"]
+    assert doc["flash"] == {
+        "measured": False,
+        "reason": "arm-none-eabi-gcc not found (measured with it)",
+        "constants_at_least": total,
+        "estimate": f"estimated: at least {total:,} B of constants; the code is not estimated "
+        "without a measurement",
+    }

@@ -1,6 +1,7 @@
 """What a model file holds and what tinyflash can do with it (`tinyflash inspect MODEL`).
 
     doc = inspect_model("sine.tflite")   # a JSON-able dict: layers, totals, arena, unsupported
+    doc = inspect_model("my.keras")      # converted in memory first (tinyflash/inspect_keras.py)
 
 Per operator: its input and output shapes, parameters (elements of its constant inputs:
 weights and biases), their int8 bytes (what a full-integer model stores: 1 B per weight, 4 B per
@@ -9,9 +10,11 @@ the tensor shapes for FULLY_CONNECTED / MatMul / Gemm (outputs x inputs per outp
 CONV_2D / Conv (outputs x kernel height x kernel width x input channels per group) and
 DEPTHWISE_CONV_2D (outputs x kernel height x kernel width). Then the activation arena the
 generated C would need (firmware_c/plan.py for an int8 .tflite; the float header's own size
-for a float one) or why there is none, and every operator the Python interpreter or the C
-generator does not support, named in words with the reason. Numpy and the standard library
-only (the .onnx reader needs the onnx package).
+for a float one) or why there is none, the flash per Cortex-M core (measured with
+arm-none-eabi-gcc, else estimated and said so: tinyflash/inspect_flash.py), and every operator
+the Python interpreter or the C generator does not support, named in words with the reason.
+Numpy and the standard library only (the .onnx reader needs the onnx package, a .keras file
+Keras and TensorFlow).
 """
 
 from __future__ import annotations
@@ -206,17 +209,22 @@ def _c_missing(model: Any, supported: tuple[str, ...], kind: str) -> list[dict]:
     ]
 
 
-def inspect_model(path: str | Path) -> dict[str, Any]:
-    """The inspect document of a .tflite or .onnx file (see the module docstring)."""
+def inspect_model(path: str | Path, flash: bool = True) -> dict[str, Any]:
+    """The inspect document of a .tflite, .onnx or .keras file (see the module docstring).
+    flash: measure the generated C's flash per Cortex-M core (tinyflash/inspect_flash.py)."""
     import tinyflash.runtime as rt
     from tinyflash.runtime.interpreter import kernels_for
 
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such model file")
+    if path.suffix.lower() == ".keras":
+        from tinyflash.inspect_keras import inspect_keras
+
+        return inspect_keras(path, flash)
     fmt = {".tflite": "tflite", ".onnx": "onnx"}.get(path.suffix.lower())
     if fmt is None:
-        raise UserError(f"{path}: supported model files are .tflite and .onnx")
+        raise UserError(f"{path}: supported model files are .tflite, .onnx and .keras")
     data = path.read_bytes()
     unsupported: list[dict] = []
     model, graph = None, None
@@ -252,7 +260,7 @@ def inspect_model(path: str | Path) -> dict[str, Any]:
             {"bytes": None, "reason": "the model does not load (see unsupported)"},
             [],
         )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for x in layers:
         params = _params(x)
         rows.append({
@@ -267,16 +275,21 @@ def inspect_model(path: str | Path) -> dict[str, Any]:
     io = {}
     if model is not None:
         io = {"input": asdict(model.input), "output": asdict(model.output)}
-    return {
+    total = {k: sum(r[k] for r in rows) for k in ("params", "int8_bytes", "stored_bytes", "macs")}
+    doc = {
         "file": str(path),
         "format": fmt,
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
         **io,
         "layers": rows,
-        "total": {
-            k: sum(r[k] for r in rows) for k in ("params", "int8_bytes", "stored_bytes", "macs")
-        },  # fmt: skip
+        "total": total,
         "arena": arena,
         "unsupported": unsupported + c_missing,
     }
+    if flash:
+        from tinyflash.inspect_flash import flash_per_core
+
+        kept = total["stored_bytes"] if fmt == "tflite" else total["int8_bytes"]
+        doc["flash"] = flash_per_core(path, kept)
+    return doc

@@ -2,6 +2,7 @@
 
     tinyflash inspect artifacts/model_int8.tflite
     tinyflash inspect sine.tflite --json
+    tinyflash inspect my.keras           # converted in memory (tinyflash/inspect_keras.py)
 
 The numbers come from tinyflash.inspect.inspect_model; this module prints them as a table (or
 the document as JSON). Standard library only at import time.
@@ -17,8 +18,13 @@ __all__ = ["add_arguments", "render", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="a .tflite or .onnx file")
+    parser.add_argument("model", help="a .tflite, .onnx or .keras file")
     parser.add_argument("--json", action="store_true", help="print the document as JSON")
+    parser.add_argument(
+        "--no-flash",
+        action="store_true",
+        help="do not build the C for each Cortex-M core (no flash figures)",
+    )
 
 
 def _shape(shape: list[int]) -> str:
@@ -35,6 +41,9 @@ def _tensor(t: dict[str, Any] | None) -> str:
 def render(doc: dict[str, Any]) -> str:
     """The document as the text `tinyflash inspect` prints."""
     lines = [f"{doc['file']}: {doc['format']}, {doc['bytes']:,} bytes, sha256 {doc['sha256']}"]
+    if "keras" in doc:
+        lines += [f"converted {doc['keras']['converted']}", doc["keras"]["int8"]]
+        lines += [doc["keras"]["params_note"]] if "params_note" in doc["keras"] else []
     if "input" in doc:
         lines += [f"input:  {_tensor(doc['input'])} per row", f"output: {_tensor(doc['output'])}"]
     head = f"{'#':>3}  {'operator':<18} {'input':<16} {'output':<16} {'params':>9} " \
@@ -59,6 +68,7 @@ def render(doc: dict[str, Any]) -> str:
         lines.append(f"arena of the generated C: {arena['bytes']:,} B ({arena['by']})")
     else:
         lines.append(f"arena of the generated C: none: {arena['reason']}")
+    lines += _flash(doc.get("flash"))
     if not doc["unsupported"]:
         lines.append("supported: every operator runs in the Python interpreter and in the C")
     groups: dict[tuple[str, str, tuple[str, ...]], list[dict[str, Any]]] = {}
@@ -72,9 +82,21 @@ def render(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _flash(flash: dict[str, Any] | None) -> list[str]:
+    if flash is None:
+        return []
+    if not flash["measured"]:
+        return [f"flash of the generated C: {flash['estimate']} ({flash['reason']})"]
+    lines = [f"flash of the generated C, measured at {flash['opt']} ({flash['by']}):"]
+    for r in flash["cores"]:
+        lines.append(f"  {r['core']:<14} {r['flash_total']:>9,} B (constants {r['constants']:,}"
+                     f" B, code {r['code']:,} B), arena {r['arena_bss']:,} B in .bss")  # fmt: skip
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from tinyflash.inspect import inspect_model
 
-    doc = inspect_model(args.model)
+    doc = inspect_model(args.model, flash=not args.no_flash)
     print(json.dumps(doc, indent=2) if args.json else render(doc))
     return 0
