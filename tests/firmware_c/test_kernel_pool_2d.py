@@ -2,7 +2,8 @@
 max_pool_2d.py and average_pool_2d.py): every output byte equals tinyflash.runtime (both
 modes) and TFLM, on the runtime tests' single-operator models (SAME windows overhanging the
 border, VALID, DS-CNN's 25x5 global window, a window larger than the image, fused activations),
-random and extreme inputs; the same under QEMU on Cortex-M0 and M4."""
+random and extreme inputs; the same under QEMU on Cortex-M0 and M4 (DSP and portable, whole
+words of channels and not)."""
 
 import sys
 from pathlib import Path
@@ -63,13 +64,25 @@ def test_average_ties_round_away_from_zero(tool, tmp_path):
     np.testing.assert_array_equal(got, tflm_tensors(model, x.reshape(4, 2, 2, 1))["y"])
 
 
-@pytest.mark.parametrize("target", ["cortex-m0", "cortex-m4"])
-def test_under_qemu(target, tool, tmp_path):
+QEMU_CASES = {
+    "3x3_stride2_same_c8": {"c": 8},  # whole words: the DSP path on M4
+    "2x2_valid_c7": {"k": (2, 2), "padding": "VALID", "c": 7},  # 4 channels, then 3
+    "global_20x20_c4": {"hw": (20, 20), "k": (20, 20), "stride": (1, 1), "padding": "VALID",
+                        "c": 4},  # 400 taps: the average's 16-bit lanes would overflow: not DSP
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "target,flags", [("cortex-m0", ()), ("cortex-m4", ()), ("cortex-m4", ("-DTK__USE_DSP=0",))]
+)
+def test_under_qemu(target, flags, tool, tmp_path):
     tool("arm-none-eabi-gcc")
     tool("qemu-system-arm")
     for op, emitter in EMITTERS.items():
-        model = pool_model(op, **CASES["3x3_stride2_same_odd"])
-        x = random_input(model, 8, seed=1)
-        got, want, counts = run_step(model, x, emitter, "tflm", tmp_path / op, target=target)
-        np.testing.assert_array_equal(got, want, err_msg=f"{op} {target}")
-        assert counts and len(counts) == len(x)
+        for case, kw in QEMU_CASES.items():
+            model = pool_model(op, **kw)
+            x = random_input(model, 4, seed=1)
+            got, want, counts = run_step(model, x, emitter, "tflm", tmp_path / op / case,
+                                         target=target, flags=flags)  # fmt: skip
+            np.testing.assert_array_equal(got, want, err_msg=f"{op} {case} {target} {flags}")
+            assert counts and len(counts) == len(x)
