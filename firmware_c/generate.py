@@ -51,12 +51,6 @@ def generate_float_header(
     model_path: Path, prefix: str = "mnist_f32", accuracy: str | None = None, pixels: bool = True
 ) -> str:
     """The float32 header text for `model_path` (a float .tflite), for MCUs with an FPU."""
-    from tinyflash.firmware_c.emit.float32 import EMITTERS
-
-    if not EMITTERS:  # transitional, until the float32 emitters land
-        from tinyflash.firmware_c.float_chain_old import generate_float_header as old
-
-        return old(model_path, prefix, accuracy)
     data = Path(model_path).read_bytes()
     return header_text(data, Path(model_path).name, prefix, "tflm", accuracy, pixels, "float32")
 

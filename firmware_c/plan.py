@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tinyflash.firmware_c.arena import Buffer, Placement, place
+from tinyflash.firmware_c.cformat import FLOAT_SOURCES, INT8_SOURCES
 from tinyflash.firmware_c.emit.base import ALIGN, Context, Emitted, OpEmitter, Step, TensorSlot
 from tinyflash.firmware_c.emit.float32 import EMITTERS as FLOAT_EMITTERS
 from tinyflash.firmware_c.emit.int8 import EMITTERS as INT8_EMITTERS
@@ -125,6 +126,7 @@ def _slot(g, index: int, kind: str) -> TensorSlot:
         nbytes=_nbytes(t.shape, t.dtype) if kind == "arena" else 0,
         scale=scale,
         zero_point=zp,
+        data=t.data if kind == "const" else None,
     )
 
 
@@ -360,11 +362,7 @@ def _unique_names(buffers: list[Buffer]) -> None:
 def _kernels(dtype: str, emitters: list[OpEmitter]) -> tuple[str, ...]:
     # The kernels tfk_kernels.h / tfk_float.h declare are always inlined (a declared static
     # function must be defined; unused ones cost no flash); each operator file after them.
-    if dtype == "int8":
-        head = ("tfk_kernels.h", "tfk_fixedpoint.c", "tfk_fully_connected.c", "tfk_softmax.c",
-                "tfk_lut.c")  # fmt: skip
-    else:
-        head = ("tfk_float.h", "tfk_float.c")
+    head = INT8_SOURCES if dtype == "int8" else FLOAT_SOURCES
     out: list[str] = list(head)
     for em in emitters:
         for k in em.kernels:

@@ -17,7 +17,7 @@ so a kernel may read (never write) up to 15 bytes past a tensor's end.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["ALIGN", "Context", "Emitted", "OpEmitter", "Step", "TensorSlot"]
@@ -30,7 +30,8 @@ class TensorSlot:
     """One tensor of the plan. index: the graph's tensor index. shape: as in the graph (NHWC,
     batch 1 kept). kind: "arena" (an activation at `offset`), "const" (a weight in flash,
     emitted by the step that reads it). nbytes: the bytes the tensor occupies (rounded up to
-    ALIGN for arena tensors). scale / zero_point: per-tensor quantization, None for float."""
+    ALIGN for arena tensors). scale / zero_point: per-tensor quantization, None for float.
+    data: a constant's value (numpy array of `shape`, the graph's dtype), None for arena."""
 
     index: int
     name: str
@@ -41,6 +42,7 @@ class TensorSlot:
     nbytes: int = 0
     scale: float | None = None
     zero_point: int | None = None
+    data: Any = field(default=None, repr=False, compare=False)  # "const": the graph's array
 
     @property
     def size(self) -> int:
