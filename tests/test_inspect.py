@@ -152,7 +152,8 @@ def test_unsupported_operators_are_named_in_words(models, capsys):
 def test_json_and_errors(models, tmp_path, capsys):
     path = models["paths"]["cnn_onnx"]
     assert main(["inspect", str(path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(inspect_model(path)))
+    doc = inspect_model(path, flash=True)
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(doc))
     (tmp_path / "m.txt").write_text("x")
     cases = [
         (tmp_path / "none.tflite", "no such model file"),
@@ -169,13 +170,13 @@ def test_a_keras_file_is_inspected_through_its_tflite(models, tmp_path, capsys):
     int8 arena and unsupported list from the int8 copy (random calibration, said so)."""
     path = tmp_path / "cnn.keras"
     models["cnn"].save(path)
-    doc = inspect_model(path, flash=False)
+    doc = inspect_model(path)
     want = [m for m in map(_keras_macs, models["cnn"].layers) if m]
     assert [r["macs"] for r in doc["layers"] if r["macs"]] == want
     assert doc["format"] == "keras" and doc["file"] == str(path) and "flash" not in doc
     assert doc["keras"]["keras_params"] == models["cnn"].count_params()
     assert "random" in doc["keras"]["int8"] and "scales mean nothing" in doc["keras"]["int8"]
-    int8 = inspect_model(models["paths"]["cnn_int8"], flash=False)
+    int8 = inspect_model(models["paths"]["cnn_int8"])
     assert doc["unsupported"] == int8["unsupported"]  # the same int8 operators and C support
     assert main(["inspect", str(path), "--no-flash"]) == 0
     text = capsys.readouterr().out
@@ -189,7 +190,7 @@ def test_flash_per_core_is_measured_with_the_arm_toolchain(models, capsys):
     require_tool("arm-none-eabi-gcc")
     from tinyflash.firmware_c.footprint import CORES
 
-    doc = inspect_model(models["paths"]["dense_int8"])
+    doc = inspect_model(models["paths"]["dense_int8"], flash=True)
     flash = doc["flash"]
     assert flash["measured"] and [r["core"] for r in flash["cores"]] == list(CORES)
     for r in flash["cores"]:
@@ -197,14 +198,14 @@ def test_flash_per_core_is_measured_with_the_arm_toolchain(models, capsys):
         assert r["arena_bss"] == doc["arena"]["bytes"]
     assert main(["inspect", str(models["paths"]["dense_int8"])]) == 0
     assert "flash of the generated C, measured at -Os" in capsys.readouterr().out
-    exp = inspect_model(models["paths"]["exp"])["flash"]  # EXP: no C kernel
+    exp = inspect_model(models["paths"]["exp"], flash=True)["flash"]  # EXP: no C kernel
     assert not exp["measured"] and "EXP" in exp["reason"], exp
     assert exp["reason"].startswith("the C generator ") and exp["constants_at_least"] > 0
 
 
 def test_flash_is_estimated_without_the_toolchain_or_the_generator(models, monkeypatch):
     monkeypatch.setenv("PATH", "")
-    doc = inspect_model(models["paths"]["dense_int8"])
+    doc = inspect_model(models["paths"]["dense_int8"], flash=True)
     total = doc["total"]["int8_bytes"]
     assert doc["flash"] == {
         "measured": False,

@@ -209,9 +209,10 @@ def _c_missing(model: Any, supported: tuple[str, ...], kind: str) -> list[dict]:
     ]
 
 
-def inspect_model(path: str | Path, flash: bool = True) -> dict[str, Any]:
+def inspect_model(path: str | Path, flash: bool = False) -> dict[str, Any]:
     """The inspect document of a .tflite, .onnx or .keras file (see the module docstring).
-    flash: measure the generated C's flash per Cortex-M core (tinyflash/inspect_flash.py)."""
+    flash: add "flash", the generated C's flash per Cortex-M core (tinyflash/inspect_flash.py;
+    it builds the C for each core: `tinyflash inspect` does, report.py does not)."""
     import tinyflash.runtime as rt
     from tinyflash.runtime.interpreter import kernels_for
 

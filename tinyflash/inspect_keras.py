@@ -68,7 +68,7 @@ def _convert(model: Any, calibration: np.ndarray | None) -> bytes:
         return bytes(conv.convert())
 
 
-def inspect_keras(path: Path, flash: bool = True) -> dict[str, Any]:
+def inspect_keras(path: Path, flash: bool = False) -> dict[str, Any]:
     """The inspect document of a .keras file (module doc); "keras" says what was converted."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from tinyflash.inspect import inspect_model
