@@ -1,7 +1,7 @@
 """MEAN as C (firmware_c/tfk_mean.c through emit/int8/mean.py): every output byte equals
 tinyflash.runtime (both modes) and TFLM on the runtime tests' single-operator models (H, W with
 and without keep_dims, input and output quantization equal and different, DS-CNN's 25x5, one
-axis, negative axes), random and extreme inputs; the same under QEMU on Cortex-M0 and M4."""
+axis), random and extreme inputs; the same under QEMU on Cortex-M0 and M4 (DSP and portable)."""
 
 import sys
 from pathlib import Path
@@ -58,12 +58,23 @@ def test_blocks():
         blocks((1, 6, 6, 8), (1, 3), "s")
 
 
-@pytest.mark.parametrize("target", ["cortex-m0", "cortex-m4"])
-def test_under_qemu(target, tool, tmp_path):
+QEMU_CASES = {
+    "requantize_c8": {"out_q": (0.011, 3)},  # whole words: the DSP path on M4
+    "c7": {"hw": (3, 2), "c": 7, "out_q": (0.02, -4)},  # 4 elements, then 3
+    "count_300_c4": {"hw": (20, 15), "c": 4, "out_q": (0.03, 1)},  # 16-bit lanes too small
+}
+
+
+@pytest.mark.parametrize(
+    "target,flags", [("cortex-m0", ()), ("cortex-m4", ()), ("cortex-m4", ("-DTK__USE_DSP=0",))]
+)
+def test_under_qemu(target, flags, tool, tmp_path):
     tool("arm-none-eabi-gcc")
     tool("qemu-system-arm")
-    model = mean_model(**CASES["requantize"])
-    x = random_input(model, 8, seed=1)
-    got, want, counts = run_step(model, x, EMITTER, "tflm", tmp_path, target=target)
-    np.testing.assert_array_equal(got, want)
-    assert counts and len(counts) == len(x)
+    for case, kw in QEMU_CASES.items():
+        model = mean_model(**kw)
+        x = random_input(model, 4, seed=1)
+        got, want, counts = run_step(model, x, EMITTER, "tflm", tmp_path / case, target=target,
+                                     flags=flags)  # fmt: skip
+        np.testing.assert_array_equal(got, want, err_msg=f"{case} {target} {flags}")
+        assert counts and len(counts) == len(x)
