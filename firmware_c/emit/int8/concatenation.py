@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from tinyflash.firmware_c.cformat import c_array
 from tinyflash.firmware_c.emit.base import Context, Emitted, OpEmitter, Step
 from tinyflash.firmware_c.emit.int8.add import const_input, input_expr
@@ -42,7 +44,7 @@ def emit(step: Step, ctx: Context) -> Emitted:
             nbytes += n
     consts.append(f"""/* ({len(inner)},) bytes of one row of each input */
 static const uint32_t {name}_inner[{len(inner)}] = {{
-{c_array(inner, 8, fmt=lambda v: f"{v}u")}
+{c_array(np.asarray(inner, np.int64), 8, fmt=lambda v: f"{v}u")}
 }};
 static const {ctx.p}__concatenation_params {name} = {{
     .inner = {name}_inner, .outer = {outer}u, .n_inputs = {len(inner)}u}};
