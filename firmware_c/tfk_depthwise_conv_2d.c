@@ -284,7 +284,7 @@ TFK_FN void tfk_depthwise_conv_2d(const tfk_dw_params *p, const uint8_t *input, 
       int ky;
       for (ky = 0; ky < 3; ky++) {
         const int iy = oy * p->sh - p->pad_top + ky * p->dh;
-        const int slot = p->dh % 3 ? (iy + 3 * p->in_h) % 3 : ky;
+        const int slot = p->dh % 3 ? (iy % 3 + 3) % 3 : ky; /* iy may be negative */
         if (in_place && iy >= 0 && iy < p->in_h) {
           rows[ky] = input + (size_t)iy * row_bytes;
           continue;

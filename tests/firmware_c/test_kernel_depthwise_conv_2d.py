@@ -38,6 +38,7 @@ FAST = {  # 3x3, multiplier 1, channels % 4 == 0: the fast path
         "dilation": (2, 2),
     },
     "fast_dilation3_same": {"cin": 4, "dilation": (3, 3), "hw": (10, 8)},  # ring slot = ky
+    "fast_dilation4_one_row": {"cin": 4, "dilation": (4, 4), "hw": (1, 6)},  # rows from -4
     "fast_ds_cnn_like": {"cin": 64, "hw": (25, 5), "fused": "RELU"},
 }
 PORTABLE = "-DTK__USE_DSP=0"
