@@ -114,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    console = Console(soft_wrap=True, highlight=False)
+    # a log file or pipe gets the tables whole, not cut to 80 columns
+    console = Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 160)
     say = (lambda s: console.print(s, markup=False)) if not args.worker else print
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import logging

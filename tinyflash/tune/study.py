@@ -26,7 +26,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from tinyflash.errors import UserError
 
@@ -34,7 +34,8 @@ __all__ = ["DIRECTIONS", "OBJECTIVES", "StopFlag", "counted", "open_storage", "o
            "run_worker"]  # fmt: skip
 
 OBJECTIVES = ("accuracy", "flash", "ram", "instructions")
-DIRECTIONS = ("maximize", "minimize", "minimize", "minimize")
+DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = ("maximize", "minimize", "minimize",
+                                                          "minimize")  # fmt: skip
 HEARTBEAT = 10  # seconds between a running trial's heartbeats
 SETTINGS = "tinyflash_settings"  # study user attribute: budget, space, data (checked on resume)
 
