@@ -92,28 +92,31 @@ def table_lines(rows: list[Row]) -> list[str]:
 
 
 def _plot(rows: list[Row], front: list[Row], x: str, limit: int | None, path: Path) -> Path:
-    """int8 accuracy (y) against flash or instructions (x, log); the front joined; the limit
-    a dashed line."""
+    """int8 accuracy (y) against flash or instructions (x, log): within the budget blue, over
+    it grey, estimated figures as triangles; the front ringed; the limit a dashed line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
-    for feasible, colour, label in ((True, "tab:blue", "fits"), (False, "tab:gray", "over budget")):
-        pts = [r for r in rows if r.feasible == feasible]
-        ax.scatter([getattr(r, x) for r in pts], [100 * r.accuracy for r in pts], s=18,
-                   color=colour, label=label)  # fmt: skip
-    line = sorted(front, key=lambda r: getattr(r, x))
-    ax.plot([getattr(r, x) for r in line], [100 * r.accuracy for r in line], color="tab:red",
-            marker="o", markersize=4, linewidth=1, label="Pareto front")  # fmt: skip
+    for feasible, colour, fits in ((True, "tab:blue", "fits"), (False, "tab:gray", "over budget")):
+        for estimated, marker in ((False, "o"), (True, "^")):
+            pts = [r for r in rows if r.feasible == feasible and r.estimated == estimated]
+            if pts:
+                label = f"{fits}, {'estimated' if estimated else 'measured'}"
+                ax.scatter([getattr(r, x) for r in pts], [100 * r.accuracy for r in pts], s=18,
+                           color=colour, marker=marker, label=label)  # fmt: skip
+    # the front is over four objectives: in this 2-D view its points are ringed, not joined
+    ax.scatter([getattr(r, x) for r in front], [100 * r.accuracy for r in front], s=70,
+               facecolors="none", edgecolors="tab:red", label="Pareto front")  # fmt: skip
     if limit is not None:
         ax.axvline(limit, color="black", linestyle="--", linewidth=1, label=f"limit {limit:,}")
     ax.set_xscale("log")
     ax.set_xlabel({"flash": "flash (bytes)", "instructions": "instructions per inference"}[x])
     ax.set_ylabel("int8 test accuracy (%)")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
