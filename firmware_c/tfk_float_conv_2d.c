@@ -2,14 +2,15 @@
  * ai-edge-litert BUILTIN_REF and tinyflash.runtime (runtime/ops/conv_2d.py) compute:
  *   y[oy][ox][oc] = act(sum_{ky, kx, ic} x[iy][ix][ic] * w[oc][ky][kx][ic] + bias[oc])
  *   iy = oy * stride_h - pad_top + ky * dilation_h,  ix = ox * stride_w - pad_left + kx * dilation_w
- * Taps outside the image are skipped (the reference kernel's `if` inside the loops). The sum
- * starts at 0.0f and runs in the reference's (ky, kx, ic) order, then the bias is added once,
- * so every output is the reference's float, operation for operation. Two things would break
- * that: -ffast-math (reassociation), and contraction of a * b + c into one FMA, which gcc and
- * clang do not do in ISO C mode (-std=c99 implies -ffp-contract=off on gcc; clang's default
- * only contracts within one expression, and `total += x * w` is one: keep -std=c99 and, on
- * clang, -ffp-contract=off if bit-identical results matter more than ~1 ulp).
- * On a Cortex-M4F/M7 every multiply-add is two single-precision FPU instructions.
+ * Taps outside the image are skipped, as in the reference kernel (here the ranges of taps
+ * inside the image are computed once per output pixel). The sum starts at 0.0f and runs in the
+ * reference's (ky, kx, ic) order, then the bias is added once: every output is the reference's
+ * float, operation for operation. Two things would break that: -ffast-math (reassociation), and
+ * contracting `total += x * w` into one fused multiply-add. gcc does not contract in ISO C mode
+ * (-std=c99 implies -ffp-contract=off); clang contracts within one expression by default, so
+ * on cores with an FMA (Cortex-M4F/M7) build with -ffp-contract=off for bit-identical results
+ * (otherwise ~1 ulp per multiply-add).
+ * On a Cortex-M4F/M7 every multiply-add is then two single-precision FPU instructions.
  */
 #include "tfk_float.h"
 
@@ -23,36 +24,50 @@ typedef struct {
   int act;                    /* fused activation: TFK_ACT_NONE, TFK_ACT_RELU, TFK_ACT_RELU6 */
 } tfk_conv_2d_f32_params;
 
+/* The taps [*begin, *end) of a k-tap filter with dilation d whose tap t reads input
+ * origin + t * d, that land inside [0, size). */
+TFK_FN void tfk__conv_2d_f32_taps(int origin, int k, int d, int size, int *begin, int *end) {
+  int t = 0;
+  while (t < k && origin + t * d < 0) {
+    t++;
+  }
+  *begin = t;
+  while (t < k && origin + t * d < size) {
+    t++;
+  }
+  *end = t;
+}
+
 /* filter: (out_c, k_h, k_w, in_c); bias: (out_c,) or NULL (adds 0.0f). input and output must
- * not overlap. */
+ * not overlap. With dilation_w == 1 one filter row's taps inside the image are one contiguous
+ * run of floats in both the input and the filter: a single loop of (kx_end - kx_begin) * in_c
+ * multiply-adds, in the same (kx, ic) order. */
 TFK_FN void tfk_conv_2d_f32(const tfk_conv_2d_f32_params *p, const float *filter,
                             const float *bias, const float *input, float *output) {
   const int filter_size = p->k_h * p->k_w * p->in_c; /* floats per output channel */
   float *y = output;
-  int oy, ox, oc, ky, kx, ic;
+  int oy, ox, oc, ky, kx, j, ky_begin, ky_end, kx_begin, kx_end;
   for (oy = 0; oy < p->out_h; oy++) {
     const int y0 = oy * p->stride_h - p->pad_top;
+    tfk__conv_2d_f32_taps(y0, p->k_h, p->dilation_h, p->in_h, &ky_begin, &ky_end);
     for (ox = 0; ox < p->out_w; ox++) {
       const int x0 = ox * p->stride_w - p->pad_left;
+      /* dilation_w == 1: kx runs as one block of n floats; otherwise one kx at a time */
+      int kx_step, n;
+      tfk__conv_2d_f32_taps(x0, p->k_w, p->dilation_w, p->in_w, &kx_begin, &kx_end);
+      kx_step = p->dilation_w == 1 ? kx_end - kx_begin : 1;
+      n = p->dilation_w == 1 ? (kx_end - kx_begin) * p->in_c : p->in_c;
       for (oc = 0; oc < p->out_c; oc++) {
         const float *w_oc = filter + oc * filter_size;
         float total = 0.0f;
-        for (ky = 0; ky < p->k_h; ky++) {
+        for (ky = ky_begin; ky < ky_end; ky++) {
           const int iy = y0 + ky * p->dilation_h;
-          if (iy < 0 || iy >= p->in_h) {
-            continue;
-          }
-          for (kx = 0; kx < p->k_w; kx++) {
+          for (kx = kx_begin; kx < kx_end; kx += kx_step) {
             const int ix = x0 + kx * p->dilation_w;
-            const float *x;
-            const float *w;
-            if (ix < 0 || ix >= p->in_w) {
-              continue;
-            }
-            x = input + (iy * p->in_w + ix) * p->in_c;
-            w = w_oc + (ky * p->k_w + kx) * p->in_c;
-            for (ic = 0; ic < p->in_c; ic++) {
-              total += x[ic] * w[ic];
+            const float *x = input + (iy * p->in_w + ix) * p->in_c;
+            const float *w = w_oc + (ky * p->k_w + kx) * p->in_c;
+            for (j = 0; j < n; j++) {
+              total += x[j] * w[j];
             }
           }
         }

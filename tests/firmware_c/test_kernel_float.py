@@ -1,7 +1,9 @@
 """The float32 emitters (firmware_c/emit/float32/) and kernels (firmware_c/tfk_float*.c) on
 one-operator float .tflite models converted from Keras layers: the emitted constants and call
 compiled with gcc -O2 (strict C99) and run on random and extreme inputs, against
-tinyflash.runtime and ai-edge-litert BUILTIN_REF.
+tinyflash.runtime and ai-edge-litert BUILTIN_REF; then a small CNN using every float emitter
+through the whole header, on the host and under QEMU (Cortex-M4F hardware float, Cortex-M0
+software float).
 
 Bound: every output within 1e-5 * max(|reference output|) of its inference (max-norm relative
 error). The kernels sum in the reference kernels' order, so the arithmetic ops (CONV_2D,
@@ -304,32 +306,65 @@ def _small_cnn(keras):
     return keras.Model(inp, L.Softmax()(x))
 
 
-def test_small_cnn_through_the_header(tool, tmp_path, monkeypatch):
-    """The whole float header (plan, arena, entry point, firmware_c/target/driver.c) on a graph
-    using every float emitter: within the bound of tinyflash.runtime and litert."""
+@pytest.fixture(scope="module")
+def small_cnn(tmp_path_factory) -> tuple[bytes, Path]:
+    """(the float .tflite of _small_cnn, the folder holding its header cnn_model.h), generated
+    with these emitters in the float32 registry."""
     import keras
     import tensorflow as tf
 
-    from tinyflash.export.reference import run_litert
     from tinyflash.firmware_c import header
     from tinyflash.firmware_c.emit.float32 import EMITTERS as REGISTRY
 
-    sys.path.insert(0, str(Path(__file__).parent))
-    import c_parity
-
-    tool("gcc")
-    for op, emitter in EMITTERS.items():
-        monkeypatch.setitem(REGISTRY, op, emitter)
     keras.utils.set_random_seed(1)
     data = tf.lite.TFLiteConverter.from_keras_model(_small_cnn(keras)).convert()
-    model = rt.load(data)
-    ops = {o.op for o in model.graph.operators}
+    ops = {o.op for o in rt.load(data).graph.operators}
     assert set(EMITTERS) - {"RELU", "RELU6"} <= ops, sorted(ops)
-    text = header.header_text(data, "small_cnn.tflite", prefix="cnn", rounding="tflm")
-    (tmp_path / "cnn_model.h").write_text(text)
-    exe = c_parity.build_driver(tmp_path / "cnn_model.h", "cnn", tmp_path, mode=2)
-    x = _inputs(model.input.shape, seed=9)
-    got = c_parity.run_driver(exe, x, np.float32, 5)
+    with pytest.MonkeyPatch.context() as mp:
+        for op, emitter in EMITTERS.items():
+            mp.setitem(REGISTRY, op, emitter)
+        text = header.header_text(data, "small_cnn.tflite", prefix="cnn", rounding="tflm")
+    folder = tmp_path_factory.mktemp("small_cnn")
+    (folder / "cnn_model.h").write_text(text)
+    return data, folder
+
+
+def _check_cnn(data: bytes, x: np.ndarray, got: np.ndarray) -> None:
+    from tinyflash.export.reference import run_litert
+
     litert = np.stack([run_litert(data, r[None], "reference")[0] for r in x])
-    _assert_close(got, model(x).reshape(len(x), -1), "header vs tinyflash.runtime")
+    _assert_close(got, rt.load(data)(x).reshape(len(x), -1), "header vs tinyflash.runtime")
     _assert_close(got, litert.reshape(len(x), -1), "header vs litert BUILTIN_REF")
+
+
+def test_small_cnn_through_the_header(small_cnn, tool, tmp_path):
+    """The whole float header (plan, arena, entry point, firmware_c/target/driver.c) on a graph
+    using every float emitter: within the bound of tinyflash.runtime and litert."""
+    sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
+    import c_parity  # tests/firmware_c/ or tests/: the header parity tests' driver helpers
+
+    tool("gcc")
+    data, folder = small_cnn
+    exe = c_parity.build_driver(folder / "cnn_model.h", "cnn", tmp_path, mode=2)
+    x = _inputs((12, 10, 3), seed=9)
+    _check_cnn(data, x, c_parity.run_driver(exe, x, np.float32, 5))
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0"])
+def test_small_cnn_under_qemu(small_cnn, target, tool, tmp_path):
+    """The same header bare metal: Cortex-M4F (hardware single-precision FPU) and Cortex-M0
+    (software float), newlib's expf / tanhf."""
+    tool("arm-none-eabi-gcc")
+    tool("qemu-system-arm")
+    data, folder = small_cnn
+    p = "cnn"
+    flags = (f"-I{folder}", '-DMODEL_HEADER="cnn_model.h"', f"-DMODEL_PREFIX={p}",
+             f"-DMODEL_PREFIX_UPPER={p.upper()}", f"-D{p.upper()}_IMPLEMENTATION",
+             "-DDRIVER_MODE=2", "-DBARE_METAL")  # fmt: skip
+    elf = tc.compile_arm([tc.TARGET_DIR / "driver.c"], tmp_path / "cnn.elf", target, "-O2", flags)
+    x = _inputs((12, 10, 3), seed=10)
+    (tmp_path / "inputs.bin").write_bytes(x.tobytes())
+    result = tc.run_qemu(elf, target, cwd=tmp_path, timeout=300, count=True)
+    assert result.returncode == 0, result.stdout
+    assert len(result.regions) == len(x) + 1  # a calibration region, then one per inference
+    _check_cnn(data, x, np.fromfile(tmp_path / "outputs.bin", np.float32).reshape(len(x), 5))
