@@ -53,11 +53,16 @@ typedef struct {
   int16_t act_max;
 } tfk_conv_2d_params;
 
-/* Scratch bytes tfk_conv_2d needs (8-aligned): two lane-split patches (4 * k16), one plain
- * patch (k16) and the int32 accumulators of two pixels (2 * 4 * ceil4(out_c)). The generator
- * sizes the step's scratch with the same formula. */
-#define TFK_CONV_2D_SCRATCH_BYTES(k16, out_c) \
-  (5u * (size_t)(k16) + 8u * (((size_t)(out_c) + 3u) & ~(size_t)3u))
+/* Scratch bytes tfk_conv_2d needs (8-aligned), the DSP path's layout (the portable path needs
+ * less: a plain patch unless it reads 1x1 pixels in place, and one pixel's accumulators):
+ *   4 * k16   two lane-split patches (pixels A and B);
+ *   k16       one plain patch, only when in_c % 4 != 0 (else patches are split straight from
+ *             the input);
+ *   8 * ceil4(out_c)  the int32 accumulators of both pixels.
+ * The generator sizes the step's scratch with the same formula. */
+#define TFK_CONV_2D_SCRATCH_BYTES(k16, in_c, out_c)                 \
+  ((4u + ((in_c) % 4u != 0u ? 1u : 0u)) * (size_t)(k16) + \
+   8u * (((size_t)(out_c) + 3u) & ~(size_t)3u))
 
 /* TFLM's MultiplyByQuantizedMultiplier with gemmlowp double rounding, to the bit, with one
  * 64-bit multiply-accumulate. m in [2^30, 2^31) or 0, shift in [-31, 30] (TFLite's contract).
@@ -270,13 +275,14 @@ TFK_FN void tfk__conv_2d_pair(const tfk_conv_2d_params *p, const tfk__u32a *pair
 #undef TFK__CONV_2D_GROUP
 
 /* input: (in_h, in_w, in_c) offset binary; output: (out_h, out_w, out_c) offset binary;
- * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16, out_c) bytes, 8-aligned. Output pixels go in pairs; an odd
+ * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16, in_c, out_c) bytes, 8-aligned. Pixels go in pairs; an odd
  * last pixel is its own partner (computed twice, stored once more with the same bytes). */
 TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8_t *output,
                         uint8_t *scratch) {
   tfk__u32a *const pair = (tfk__u32a *)(void *)scratch;
   uint8_t *const patch = scratch + 4u * (size_t)p->k16;
-  int32_t *const acc_a = (int32_t *)(void *)(scratch + 5u * (size_t)p->k16);
+  const size_t plain = p->in_c % 4u != 0u ? p->k16 : 0u;
+  int32_t *const acc_a = (int32_t *)(void *)(patch + plain);
   int32_t *const acc_b = acc_a + ((p->out_c + 3u) & ~3u);
   const size_t n = (size_t)p->out_h * p->out_w;
   size_t i;
@@ -342,8 +348,8 @@ TFK_FN void tfk__conv_2d_pixel(const tfk_conv_2d_params *p, const uint8_t *patch
 #undef TFK__CONV_2D_PIN
 
 /* input: (in_h, in_w, in_c) offset binary; output: (out_h, out_w, out_c) offset binary;
- * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16, out_c) bytes, 8-aligned (this path uses a patch of
- * k16 bytes and the accumulators of one pixel). */
+ * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16, in_c, out_c) bytes, 8-aligned (this path uses a
+ * patch of k16 bytes, then the accumulators of one pixel: k16 + 4 * ceil4(out_c) fits). */
 TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8_t *output,
                         uint8_t *scratch) {
   const int direct = p->kh == 1u && p->kw == 1u && p->pad_top == 0u && p->pad_left == 0u &&

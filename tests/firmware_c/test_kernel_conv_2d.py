@@ -104,9 +104,11 @@ def inputs(model: bytes, n: int, seed: int = 0) -> np.ndarray:
 
 
 def run_c(model: bytes, x: np.ndarray, rounding: str, folder: Path, target: str | None = None,
-          portable: bool = False, count: bool = False) -> tuple[np.ndarray, list[int]]:  # fmt: skip
-    """Outputs (n, out bytes) int8 of the emitted C on the host (target None) or under QEMU,
-    and the instruction counts per record (count=True, calibration subtracted)."""
+          portable: bool = False, count: bool = False,
+          sanitize: bool = False) -> tuple[np.ndarray, list[int]]:  # fmt: skip
+    """Outputs (n, out bytes) int8 of the emitted C on the host (target None; sanitize: with
+    ASan + UBSan) or under QEMU, and the instruction counts per record (count=True,
+    calibration subtracted)."""
     folder.mkdir(parents=True, exist_ok=True)
     text, _, n_out = case_header(model, rounding)
     (folder / "case.h").write_text(text)
@@ -114,7 +116,12 @@ def run_c(model: bytes, x: np.ndarray, rounding: str, folder: Path, target: str 
     (folder / "inputs.bin").write_bytes(x.tobytes())
     regions: list[int] = []
     if target is None:
-        exe = tc.compile_host([C_DIR / "conv_2d_check.c"], folder / "check", flags=flags)
+        # ASan + UBSan: the arena is exactly what the planner would give (a write past the
+        # step's scratch or output is a global-buffer-overflow), every shift and cast checked.
+        checks = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all") if sanitize else ()
+        exe = tc.compile_host(
+            [C_DIR / "conv_2d_check.c"], folder / "check", flags=(*flags, *checks)
+        )
         proc = subprocess.run([str(exe)], cwd=folder, capture_output=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
     else:
@@ -160,7 +167,7 @@ def test_host_portable_matches_runtime_both_roundings(case, models, tool, tmp_pa
     model = models[case]
     x = inputs(model, 12)
     for rounding in ("tflm", "litert"):
-        got, _ = run_c(model, x, rounding, tmp_path / rounding)
+        got, _ = run_c(model, x, rounding, tmp_path / rounding, sanitize=rounding == "tflm")
         want = rt.load(model, rounding=rounding)(x).reshape(len(x), -1)
         np.testing.assert_array_equal(got, want, err_msg=f"{case} {rounding}")
 

@@ -9,8 +9,8 @@ Geometry (sizes, stride, dilation, the SAME/VALID padding before the first row a
 comes from the runtime's Window. Outside taps read 128 + input zero point (x = zp_in, a zero
 term, as TFLM skips them). Requantization is double rounding in both modes, as the runtime's
 conv_2d.REQUANTIZATION says: the C kernel calls the double-rounding helpers itself.
-Scratch: 5 * ceil16(K) + 8 * ceil4(out_c) bytes (two lane-split patches for the DSP path,
-one plain patch, two pixels' int32 accumulators).
+Scratch (scratch_bytes): two lane-split patches for the DSP path, a plain patch when in_c % 4
+!= 0, and two pixels' int32 accumulators.
 """
 
 from __future__ import annotations
@@ -68,10 +68,14 @@ def check(step: Step) -> None:
 
 
 def scratch_bytes(step: Step, tensors: dict[int, TensorSlot]) -> int:
-    """TFK_CONV_2D_SCRATCH_BYTES(k16, out_c) = 5 * k16 + 8 * ceil4(out_c), k16 = ceil16(K):
-    two lane-split patches and a plain one, and two pixels' int32 accumulators."""
-    out_c, k = step.params.fc.weights.shape
-    return 5 * (-(-k // 16) * 16) + 8 * (-(-out_c // 4) * 4)
+    """TFK_CONV_2D_SCRATCH_BYTES(k16, in_c, out_c), k16 = ceil16(K): two lane-split patches
+    (4 * k16), a plain patch when in_c % 4 != 0 (k16), two pixels' int32 accumulators
+    (8 * ceil4(out_c))."""
+    prm = step.params
+    out_c, k = prm.fc.weights.shape
+    in_c = k // (prm.window.kh * prm.window.kw)
+    k16 = -(-k // 16) * 16
+    return (4 + (in_c % 4 != 0)) * k16 + 8 * (-(-out_c // 4) * 4)
 
 
 def emit(step: Step, ctx: Context) -> Emitted:

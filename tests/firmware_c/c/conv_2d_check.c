@@ -4,8 +4,9 @@
  *
  * Reads records of CASE_IN_SIZE int8 from "inputs.bin" until end of file, runs each through
  * the step (int8 -> offset binary into the arena, forward, offset binary -> int8) and appends
- * CASE_OUT_SIZE int8 to "outputs.bin". The arena is refilled with 0xA5 before every record, so
- * a byte the kernel forgot to write, or a read of scratch it never wrote, shows. Bare metal
+ * CASE_OUT_SIZE int8 to "outputs.bin". The arena (and 64 canary bytes after it, checked after
+ * each record: exit 4) is refilled with 0xA5 before every record, so a byte the kernel forgot to
+ * write, a read of scratch it never wrote, or a write past the planned arena shows. Bare metal
  * (-DBARE_METAL): each forward() sits between bench_begin()/bench_end(), after one empty
  * calibration region, for the instruction-count plugin. */
 #include <stddef.h>
@@ -30,13 +31,14 @@ int main(void) {
 }
 #else
 
-static uint8_t arena[CASE_ARENA_SIZE] __attribute__((aligned(16)));
+#define CANARY 64u /* bytes after the arena that must keep 0xA5: no write past the plan */
+static uint8_t arena[CASE_ARENA_SIZE + CANARY] __attribute__((aligned(16)));
 static int8_t record_in[CASE_IN_SIZE];
 static int8_t record_out[CASE_OUT_SIZE];
 
 static void prepare(void) {
   size_t i;
-  for (i = 0; i < CASE_ARENA_SIZE; i++) {
+  for (i = 0; i < CASE_ARENA_SIZE + CANARY; i++) {
     arena[i] = 0xA5u;
   }
   for (i = 0; i < CASE_IN_SIZE; i++) {
@@ -44,11 +46,17 @@ static void prepare(void) {
   }
 }
 
-static void finish(void) {
+/* Returns 0, or 1 when a canary byte changed. */
+static int finish(void) {
   size_t i;
+  int bad = 0;
   for (i = 0; i < CASE_OUT_SIZE; i++) {
     record_out[i] = (int8_t)(arena[CASE_OUT_OFFSET + i] ^ 0x80u);
   }
+  for (i = CASE_ARENA_SIZE; i < CASE_ARENA_SIZE + CANARY; i++) {
+    bad |= arena[i] != 0xA5u;
+  }
+  return bad;
 }
 
 #ifdef BARE_METAL
@@ -68,7 +76,10 @@ int main(void) {
     bench_begin();
     case_forward(arena);
     bench_end();
-    finish();
+    if (finish() != 0) {
+      sh_puts("conv_2d_check: write past the arena\n");
+      return 4;
+    }
     if (sh_write(out, record_out, sizeof record_out) != 0) {
       return 3;
     }
@@ -90,7 +101,10 @@ int main(void) {
   while (fread(record_in, sizeof record_in, 1, in) == 1) {
     prepare();
     case_forward(arena);
-    finish();
+    if (finish() != 0) {
+      fputs("conv_2d_check: write past the arena\n", stderr);
+      return 4;
+    }
     if (fwrite(record_out, sizeof record_out, 1, out) != 1) {
       return 3;
     }
