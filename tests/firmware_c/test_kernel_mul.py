@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ai_edge_litert import schema_py_generated as schema
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1] / "runtime"),
                 str(Path(__file__).parents[1] / "runtime" / "ops")]  # fmt: skip
@@ -69,3 +70,24 @@ def test_under_qemu(target, tool, tmp_path):
     got, want, counts = run_step(model, x, EMITTER, "tflm", tmp_path, target=target)
     np.testing.assert_array_equal(got, want)
     assert counts and len(counts) == len(x)
+
+
+def constant_first(shape=(1, 3, 4, 5), const_shape=(5,)):
+    """y = constant MUL x: the constant is input 1, the activation input 2."""
+    m = schema.ModelT.InitFromPackedBuf(bytearray(binary_model("MUL", shape, const_shape)), 0)
+    sub = m.subgraphs[0]
+    sub.operators[0].inputs = [1, 0]
+    import flatbuffers
+
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def test_constant_first_matches_tflm(tool, tmp_path):
+    tool("gcc")
+    model = constant_first()
+    x = random_input(model, 30, seed=5)
+    got, want, _ = run_step(model, x, EMITTER, "tflm", tmp_path)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, tflm_tensors(model, x)["y"])
