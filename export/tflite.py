@@ -34,7 +34,7 @@ else is an error), per Keras layer, identical for float32 and int8:
     Concatenate     -> CONCATENATION (the runtime requires its int8 inputs and output to
                        share one quantization)
 
-keras.applications.MobileNet (alpha 0.25, 96x96) ends MEAN -> CONV_2D 1x1 -> RESHAPE ->
+keras.applications.MobileNet (alpha 0.25, 64x64) ends MEAN -> CONV_2D 1x1 -> RESHAPE ->
 SOFTMAX: its classifier is a convolution, no FULLY_CONNECTED (tests/export/
 test_any_model_images.py).
 

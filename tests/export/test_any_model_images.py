@@ -95,7 +95,7 @@ def _batch_norm_from_data(model, x: np.ndarray, rng: np.random.Generator) -> Non
 
 
 def test_mobilenet_exports_from_pictures_and_runs_bit_exact_with_tflm(tmp_path):
-    """keras.applications.MobileNet(alpha 0.25, 96x96, weights=None: nothing downloads), its
+    """keras.applications.MobileNet(alpha 0.25, 64x64, weights=None: nothing downloads), its
     batch norms set from the pictures, calibrated on 8 random PNGs, exported; every tensor of
     the int8 .tflite equal in tinyflash's interpreter (tflm rounding) and in TFLM on random
     int8 inputs."""
@@ -106,25 +106,25 @@ def test_mobilenet_exports_from_pictures_and_runs_bit_exact_with_tflm(tmp_path):
     from tinyflash.report_executors import EXECUTORS
 
     rng = np.random.default_rng(6)
-    pixels = rng.integers(0, 256, (8, 96, 96, 3), np.uint8)
+    pixels = rng.integers(0, 256, (8, 64, 64, 3), np.uint8)
     (tmp_path / "pictures").mkdir()
     for i, p in enumerate(pixels):
         _save(tmp_path / "pictures" / f"{i}.png", p)
     keras.utils.set_random_seed(4)
-    model = keras.applications.MobileNet(alpha=0.25, weights=None, input_shape=(96, 96, 3),
+    model = keras.applications.MobileNet(alpha=0.25, weights=None, input_shape=(64, 64, 3),
                                          classes=2)  # fmt: skip
     _batch_norm_from_data(model, pixels.astype(np.float32) / 255, np.random.default_rng(5))
     model.save(tmp_path / "mobilenet.keras")
     manifest = export_model(tmp_path / "mobilenet.keras", tmp_path / "pictures",
                             tmp_path / "run", log=lambda line: None)  # fmt: skip
-    assert manifest["task"] == "classifier" and manifest["export"]["input_shape"] == [96, 96, 3]
+    assert manifest["task"] == "classifier" and manifest["export"]["input_shape"] == [64, 64, 3]
     assert "8 pictures from pictures/" in manifest["export"]["input_preprocessing"]
     assert json.loads((tmp_path / "run" / "manifest.json").read_text()) == manifest
     int8 = tmp_path / "run" / "model_int8.tflite"
     assert tflite_ops(int8.read_bytes())[-4:] == ["MEAN", "CONV_2D", "RESHAPE", "SOFTMAX"]
 
     trace = {e.name: e.trace for e in EXECUTORS if e.name in ("tflm", "py-int8-tflm")}
-    codes = np.random.default_rng(7).integers(-128, 128, size=(3, 1, 96, 96, 3), dtype=np.int8)
+    codes = np.random.default_rng(7).integers(-128, 128, size=(3, 1, 64, 64, 3), dtype=np.int8)
     traces = []
     for x1 in codes:
         ours, tflm = trace["py-int8-tflm"](int8, x1), trace["tflm"](int8, x1)  # type: ignore
@@ -137,3 +137,32 @@ def test_mobilenet_exports_from_pictures_and_runs_bit_exact_with_tflm(tmp_path):
     # the class scores differ from row to row
     for name in (list(traces[0])[-4], list(traces[0])[-1]):
         assert len({t[name].tobytes() for t in traces}) == len(traces), name
+
+
+def test_export_cli_refuses_pictures_that_need_resizing_unless_resize(tmp_path, capsys):
+    import keras
+
+    from tinyflash.cli import main
+
+    keras.utils.set_random_seed(8)
+    L = keras.layers
+    model = keras.Sequential([keras.Input((8, 8, 3)), L.Conv2D(4, 3, activation="relu"),
+                              L.GlobalAveragePooling2D(), L.Dense(2)])  # fmt: skip
+    model.save(tmp_path / "m.keras")
+    (tmp_path / "pictures").mkdir()
+    rng = np.random.default_rng(9)
+    for i in range(3):
+        _save(tmp_path / "pictures" / f"{i}.png", rng.integers(0, 256, (10, 10, 1), np.uint8))
+    args = ["export", str(tmp_path / "m.keras"), "--calibration-data", str(tmp_path / "pictures"),
+            "--out", str(tmp_path / "run")]  # fmt: skip
+    assert main(args) == 2
+    assert "0.png: a 10x10 grey picture does not fit" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+    assert main([*args, "--resize"]) == 0
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["export"]["input_preprocessing"] == (
+        "3 pictures from pictures/; 10x10 grey PNG (3); copied grey to R, G and B (3); resized "
+        "from 10x10 to 8x8 by area averaging (3); pixels p -> p / 255 (3)"
+    )
+    assert main(["export", str(tmp_path / "run"), "--resize"]) == 2  # a run folder: no pictures
+    assert "--resize and --out are for a MODEL.keras file" in capsys.readouterr().err
