@@ -91,3 +91,13 @@ def test_constant_first_matches_tflm(tool, tmp_path):
     got, want, _ = run_step(model, x, EMITTER, "tflm", tmp_path)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got, tflm_tensors(model, x)["y"])
+
+
+def test_both_inputs_broadcast_match_tflm(tool, tmp_path):
+    """(1, 5, 1, 6) * (1, 1, 4, 1) -> (1, 5, 4, 6): both inputs step 0 along some axis."""
+    tool("gcc")
+    model = binary_model("MUL", (1, 5, 1, 6), (1, 1, 4, 1), qy=(0.05, 4))
+    x = random_input(model, 30, seed=8)
+    got, want, _ = run_step(model, x, EMITTER, "tflm", tmp_path)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, tflm_tensors(model, x)["y"])
