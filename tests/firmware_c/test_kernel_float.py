@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -148,6 +148,7 @@ CASES = {
     "add_self": ((4, 5, 3), "ADD", lambda k: lambda x: k.L.Add()([x, x])),
     "add_const_channels": ((4, 5, 3), "ADD", lambda k: k.Const("add", (3,))),
     "add_const_rows": ((4, 5, 3), "ADD", lambda k: k.Const("add", (1, 5, 1))),
+    "add_broadcast_input": ((1, 1, 3), "ADD", lambda k: k.Const("add", (1, 4, 5, 3))),
     "mul_self": ((23,), "MUL", lambda k: lambda x: k.L.Multiply()([x, x])),
     "mul_const_channels": ((3, 4, 6), "MUL", lambda k: k.Const("mul", (6,))),
     "pad_2d": ((4, 5, 3), "PAD", lambda k: k.L.ZeroPadding2D(((1, 2), (0, 3)))),
@@ -181,9 +182,10 @@ class ConstSlot(TensorSlot):
     data: np.ndarray | None = None
 
 
-def _plan_one_op(model: rt.Model) -> tuple[Step, Context, int, int, int]:
-    """The single operator as Step + Context: activations packed at 16-byte offsets.
-    Returns step, context, input offset, output offset, arena bytes."""
+def _plan_one_op(model: rt.Model, in_place: bool = False) -> tuple[Step, Context, int, int, int]:
+    """The single operator as Step + Context: activations packed at 16-byte offsets (in_place:
+    the output at the first input's offset). Returns step, context, input offset, output
+    offset, arena bytes."""
     graph = model.graph
     (op,) = graph.operators
     tensors: dict[int, TensorSlot] = {}
@@ -197,6 +199,9 @@ def _plan_one_op(model: rt.Model) -> tuple[Step, Context, int, int, int]:
         nbytes = -(-4 * size // ALIGN) * ALIGN
         tensors[index] = TensorSlot(index, t.name, t.shape, t.dtype, "arena", offset, nbytes)
         offset += nbytes
+    if in_place:
+        (out,) = op.outputs
+        tensors[out] = replace(tensors[out], offset=tensors[op.inputs[0]].offset)
     step = Step(0, op.op, "s0", op.inputs, op.outputs, model.params[0], dict(op.options))
     ctx = Context(PREFIX, tensors, {}, "tflm")
     return step, ctx, tensors[graph.inputs[0]].offset, tensors[graph.outputs[0]].offset, offset
@@ -245,11 +250,13 @@ def _inputs(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return np.stack(rows).astype(np.float32)
 
 
-def _run_c(models, name: str, tmp_path: Path) -> tuple[np.ndarray, np.ndarray, rt.Model]:
+def _run_c(
+    models, name: str, tmp_path: Path, in_place: bool = False
+) -> tuple[np.ndarray, np.ndarray, rt.Model]:
     data, op = models[name]
     model = rt.load(data)
     assert [o.op for o in model.graph.operators] == [op], "the converter made another graph"
-    step, ctx, x_off, y_off, arena = _plan_one_op(model)
+    step, ctx, x_off, y_off, arena = _plan_one_op(model, in_place)
     x = _inputs(model.input.shape, seed=len(name))
     n_in, n_out = x[0].size, math.prod(model.output.shape)
     source = tmp_path / f"{name}.c"
@@ -284,6 +291,31 @@ def test_float_op_matches_runtime_and_litert(name, models, tool, tmp_path):
     if models[name][1] not in TRANSCENDENTAL:
         np.testing.assert_array_equal(got, ours, err_msg="C vs tinyflash.runtime, bit for bit")
         np.testing.assert_array_equal(got, litert, err_msg="C vs litert BUILTIN_REF, bit for bit")
+
+
+IN_PLACE = ["relu", "logistic", "softmax_rows", "add_self", "add_const_channels", "mul_self",
+            "mul_const_channels"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place(name, models, tool, tmp_path):
+    """Emitters that say in_place, with the output over the first input: the same floats."""
+    tool("gcc")
+    assert EMITTERS[models[name][1]].in_place
+    x, got, model = _run_c(models, name, tmp_path, in_place=True)
+    _assert_close(got, model(x), "in place vs tinyflash.runtime")
+    if models[name][1] not in TRANSCENDENTAL:
+        np.testing.assert_array_equal(got, model(x))
+
+
+def test_in_place_refused_for_a_broadcast_first_input(models):
+    """ADD (1, 1, 1, 3) + (1, 4, 5, 3) with the output over the small input would overwrite
+    it before it is read again: the emitter refuses that plan."""
+    from tinyflash.runtime.errors import UnsupportedOperatorError
+
+    step, ctx, *_ = _plan_one_op(rt.load(models["add_broadcast_input"][0]), in_place=True)
+    with pytest.raises(UnsupportedOperatorError, match="broadcast"):
+        EMITTERS["ADD"].emit(step, ctx)
 
 
 def _small_cnn(keras):

@@ -4,8 +4,9 @@ BatchNormalization becomes: MUL and ADD by per-channel vectors), emitted here as
 array. The params struct holds the output's rank-4 shape and each input's strides along it
 (0 where the input is broadcast).
 
-in_place stays False: the kernels may write over input 1 only when it has the output's shape,
-which a per-operator flag cannot say.
+in_place: the kernels may write over input 1 when it has the output's shape (each a[i] is read
+just before y[i] is written). A broadcast input 1 sharing the output's bytes would be
+overwritten before it is read again: emit refuses that plan rather than emit wrong C.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from tinyflash.firmware_c.emit.base import Context, Emitted, OpEmitter, Step
 from tinyflash.firmware_c.emit.float32.common import (
     FLOAT_SOURCES,
     act_name,
+    check_fused,
     operand,
     rank4,
 )
+from tinyflash.runtime.errors import UnsupportedOperatorError
 
 __all__ = ["ADD_EMITTER", "MUL_EMITTER", "broadcast_strides"]
 
@@ -40,6 +43,12 @@ def emit(step: Step, ctx: Context) -> Emitted:
     out = rank4(step, tuple(np.broadcast_shapes(*shapes)), "output")
     a, a_text, a_bytes = operand(ctx, step, step.inputs[0], "a")
     b, b_text, b_bytes = operand(ctx, step, step.inputs[1], "b")
+    x0 = ctx.tensors[step.inputs[0]]
+    if x0.kind == "arena" and x0.offset == y.offset and x0.size != y.size:
+        raise UnsupportedOperatorError(
+            f"{step.name} ({step.op}): input 1 {x0.shape} is broadcast to {y.shape} but shares "
+            "the output's bytes; expected in place only when input 1 has the output's size"
+        )
     fused = _fused(prm)
     act = act_name(step, ctx, fused)
     base = ctx.name(step, kernel)
@@ -62,10 +71,12 @@ def _fused(prm) -> str:
 
 
 def check(step: Step) -> None:
-    from tinyflash.firmware_c.emit.float32.common import check_fused
-
     check_fused(step, _fused(step.params))
 
 
-ADD_EMITTER = OpEmitter(kernels=(*FLOAT_SOURCES, "tfk_float_add.c"), emit=emit, check=check)
-MUL_EMITTER = OpEmitter(kernels=(*FLOAT_SOURCES, "tfk_float_mul.c"), emit=emit, check=check)
+ADD_EMITTER = OpEmitter(
+    kernels=(*FLOAT_SOURCES, "tfk_float_add.c"), emit=emit, in_place=True, check=check
+)
+MUL_EMITTER = OpEmitter(
+    kernels=(*FLOAT_SOURCES, "tfk_float_mul.c"), emit=emit, in_place=True, check=check
+)
