@@ -33,12 +33,14 @@ PRESETS = (("classic", "784-10-10 sigmoid", 0.9230, 7940),
 ROOT = Path(__file__).resolve().parent
 
 
-def tune_budget(flash: str, ram: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
+def tune_budget(
+    flash: str, ram: str, out: Path, args: argparse.Namespace, seed: int
+) -> dict[str, Any]:
     """One study through the CLI; returns its tune.json and the verify verdict of its best."""
     from tinyflash.cli import main
 
     argv = ["tune", "--flash", flash, "--ram", ram, "--out", str(out), "--workers",
-            str(args.workers), "--seed", str(args.seed)]  # fmt: skip
+            str(args.workers), "--seed", str(seed)]  # fmt: skip
     if args.trials:
         argv += ["--trials", str(args.trials)]
     else:
@@ -105,8 +107,8 @@ def main() -> int:
                         help="write bench/RESULTS_tune.md even for a --trials run")  # fmt: skip
     args = parser.parse_args()
     docs = []
-    for flash, ram, goal in BUDGETS:
-        doc = tune_budget(flash, ram, Path(args.out) / f"flash{flash}", args)
+    for i, (flash, ram, goal) in enumerate(BUDGETS):  # a seed per study: they search apart
+        doc = tune_budget(flash, ram, Path(args.out) / f"flash{flash}", args, args.seed + 10 * i)
         docs.append((flash, ram, goal, doc))
     text = results_md(docs, args)
     print(text)
