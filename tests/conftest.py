@@ -89,3 +89,29 @@ def exported_run(trained_run, mnist, tmp_path_factory) -> Callable[..., Path]:
         return cache[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def cnn_models(tmp_path_factory) -> dict[str, dict[str, Any]]:
+    """The convolutional test models (tests/cnn_models.py), converted once per session."""
+    from cnn_models import convert_all
+
+    return convert_all(tmp_path_factory.mktemp("cnn_models"))
+
+
+@pytest.fixture(scope="session")
+def cnn_preset_run(trained_run, mnist, tmp_path_factory) -> Path:
+    """The `cnn` preset's architecture trained briefly on 3,000 real MNIST images and exported
+    (model_int8.tflite, model_float32.tflite): a real trained CNN for the C parity tests."""
+    import shutil
+
+    from tinyflash.export.pipeline import export_run
+    from tinyflash.train.config import PRESETS
+
+    preset = PRESETS["cnn"]
+    source = trained_run(hidden=(), layers=preset.layers, epochs=1, train_limit=3000)
+    run_dir = tmp_path_factory.mktemp("export_cnn_preset")
+    for name in ("model.keras", "config.toml"):
+        shutil.copy(source / name, run_dir / name)
+    export_run(run_dir, calibration=300, log=lambda s: None, data=mnist)
+    return run_dir

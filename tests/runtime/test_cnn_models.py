@@ -17,68 +17,23 @@ also with a uint8 interface (QUANTIZE requantizing at both ends).
 
 import numpy as np
 import pytest
+from cnn_models import architectures
 from runtime_testkit import check_tensors
 
 import tinyflash.runtime as rt
-from tinyflash.train.architectures import (
-    ds_cnn,
-    mobilenet_v1,
-    quantize_int8,
-    randomize_batch_norm,
-    resnet8,
-)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
-
-def mixed():
-    """The layers the three above do not reach: BatchNormalization with no convolution before
-    it (MUL + ADD by per-channel constants), SeparableConv2D, MaxPooling2D with SAME
-    overhang, Concatenate, ReLU6 after an Add. (With a dynamic batch TF 2.21 lowers a dilated
-    Conv2D / SeparableConv2D to SPACE_TO_BATCH_ND + conv + BATCH_TO_SPACE_ND, which the runtime
-    refuses by name; dilated CONV_2D / DEPTHWISE_CONV_2D themselves are tested per operator.)"""
-    import keras
-
-    L = keras.layers
-    inp = keras.Input((15, 11, 3))
-    x = L.BatchNormalization()(inp)
-    x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu6")(x)
-    y = L.SeparableConv2D(8, 3, padding="same")(x)
-    x = L.ReLU(6.0)(L.Add()([x, y]))
-    x = L.MaxPooling2D(3, strides=2, padding="same")(x)
-    z = L.DepthwiseConv2D(3, padding="same", depth_multiplier=2, activation="relu")(x)
-    x = L.Concatenate()([x, z])
-    x = L.GlobalAveragePooling2D()(x)
-    return keras.Model(inp, L.Dense(5, activation="softmax")(x))
-
-
-ARCHITECTURES = {
-    "ds_cnn": ds_cnn,
-    "mobilenet_v1_025": mobilenet_v1,
-    "resnet8": resnet8,
-    "mixed": mixed,
-}
+ARCHITECTURES = architectures()  # tests/cnn_models.py: built once per session (cnn_models)
 
 
 @pytest.fixture(scope="module")
-def converted():
-    """name -> {"int8": bytes, "float32": bytes, "shape": input shape}, converted once."""
-    import keras
-    import tensorflow as tf
-
-    out = {}
-    for name, build in ARCHITECTURES.items():
-        keras.utils.set_random_seed(0)
-        model = build()
-        rng = np.random.default_rng(0)
-        randomize_batch_norm(model, rng)
-        shape = tuple(model.inputs[0].shape[1:])
-        calib = rng.normal(0, 1, (32, *shape)).astype(np.float32)
-        float32 = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-        out[name] = {"int8": quantize_int8(model, calib), "float32": float32, "shape": shape}
-        if name == "ds_cnn":  # a uint8 interface: QUANTIZE uint8 -> int8 in, int8 -> uint8 out
-            out[name]["uint8"] = quantize_int8(model, calib, io_dtype="uint8")
-    return out
+def converted(cnn_models):
+    """name -> {"int8": bytes, "float32": bytes, "shape": input shape}."""
+    return {
+        name: {k: (v.read_bytes() if k != "shape" else v) for k, v in entry.items()}
+        for name, entry in cnn_models.items()
+    }
 
 
 def _int8_inputs(shape, n, seed=0):
