@@ -27,7 +27,8 @@ from tinyflash.errors import UserError
 from tinyflash.export import manifest as mf
 from tinyflash.export import reference
 
-__all__ = ["CALIBRATION_FILE", "EVAL_ROWS", "export_model", "load_calibration"]
+__all__ = ["CALIBRATION_FILE", "EVAL_ROWS", "check_softmax_scales", "export_model",
+           "load_calibration"]  # fmt: skip
 
 CALIBRATION_FILE = "calibration.npy"
 EVAL_ROWS = 1000
@@ -81,6 +82,28 @@ def load_calibration(
     return out, (f"{len(out)} rows from {path.name}", scaled)
 
 
+def check_softmax_scales(tflite_int8: bytes) -> None:
+    """Raise UserError if an int8 SOFTMAX's input scale is too small for TFLite's kernels:
+    they fold beta * input_scale * 2^26 into a multiplier they require to be > 1 (TFLM and
+    litert abort the whole process otherwise, with no message). Seen on an untrained
+    keras.applications.MobileNet, whose logits calibrate to a scale of ~8e-9."""
+    from tinyflash.runtime.tflite import read_tflite
+
+    graph = read_tflite(tflite_int8)
+    for k, op in enumerate(graph.operators):
+        quant = graph.tensors[op.inputs[0]].quant
+        if op.op != "SOFTMAX" or quant is None:
+            continue
+        scale, beta = float(quant.scale[0]), float(op.options.get("beta", 1.0))
+        if beta * scale * 2.0**26 <= 1.0:
+            raise UserError(
+                f"int8 model: SOFTMAX (operator {k}) input scale {scale:.3g}: expected beta * "
+                f"scale * 2^26 > 1 (a scale above {2.0**-26 / beta:.3g}), which TFLite's "
+                "kernels require; the calibration data gives near-constant logits (an untrained "
+                "model, or inputs it does not respond to?)"
+            )
+
+
 def _difference(y: np.ndarray, reference_out: np.ndarray) -> dict[str, float]:
     d = np.abs(y.astype(np.float64) - reference_out)
     return {"max_abs_diff_vs_keras": float(d.max()), "mean_abs_diff_vs_keras": float(d.mean())}
@@ -115,6 +138,7 @@ def export_model(
         "tflite_int8": tflite_export.convert_int8(model, x),
         "onnx_float": onnx_export.convert_float32(model),
     }
+    check_softmax_scales(blobs["tflite_int8"])  # before TFLM and litert run it
     blobs["onnx_int8"] = onnx_export.convert_int8(blobs["tflite_int8"])
     log(f"converted {len(blobs)} artifacts (calibrated on {len(x)} inputs)")
     describe = {"tflite": mf.tflite_description, "onnx": mf.onnx_description}

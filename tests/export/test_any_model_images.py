@@ -166,3 +166,35 @@ def test_export_cli_refuses_pictures_that_need_resizing_unless_resize(tmp_path, 
     )
     assert main(["export", str(tmp_path / "run"), "--resize"]) == 2  # a run folder: no pictures
     assert "--resize and --out are for a MODEL.keras file" in capsys.readouterr().err
+
+
+def test_a_softmax_on_near_constant_logits_is_refused_before_tflm_aborts(tmp_path):
+    """Zero weights: the logits calibrate to a scale of ~8e-9, below what TFLite's SOFTMAX
+    takes; TFLM (checked here in a child process) aborts the whole process on it, so the
+    exporter refuses it first, with the reason."""
+    import subprocess
+    import sys
+
+    import keras
+
+    from tinyflash.export.any_model import check_softmax_scales, export_model
+    from tinyflash.export.tflite import convert_int8
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax",
+                              kernel_initializer="zeros")])  # fmt: skip
+    x = np.random.default_rng(10).random((8, 4), dtype=np.float32)
+    blob = convert_int8(model, x)
+    (tmp_path / "m.tflite").write_bytes(blob)
+    child = ("import numpy as np, sys; from tinyflash.export.reference import run_tflm; "
+             "run_tflm(open(sys.argv[1], 'rb').read(), np.zeros((1, 4), np.int8))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-P", "-c", child, str(tmp_path / "m.tflite")],
+                          capture_output=True, timeout=120)  # fmt: skip
+    assert done.returncode == -6  # SIGABRT: TFLM's check failed, no Python exception
+    with pytest.raises(UserError, match=r"SOFTMAX \(operator 1\) input scale 7.84e-09: expected "
+                       r"beta \* scale \* 2\^26 > 1"):  # fmt: skip
+        check_softmax_scales(blob)
+    model.save(tmp_path / "m.keras")
+    np.save(tmp_path / "x.npy", x)
+    with pytest.raises(UserError, match="near-constant logits"):
+        export_model(tmp_path / "m.keras", tmp_path / "x.npy", tmp_path / "run", log=print)
+    assert not (tmp_path / "run" / "manifest.json").exists()
