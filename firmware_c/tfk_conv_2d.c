@@ -34,6 +34,7 @@
  * kh, kw: filter size; stride_*, dilation_*: >= 1; pad_top, pad_left: TFLite's SAME/VALID
  *   padding before the first row / column (the after-padding needs no field).
  * k16: kh * kw * in_c rounded up to 16. pad_byte: 128 + input zero point.
+ * right_shifts_only: 1 when every shift is negative (requantization takes a branch-free loop).
  * out_zero_point, act_min, act_max: output zero point and the fused activation's clamp (int8). */
 typedef struct {
   const uint8_t *weights;
@@ -48,6 +49,7 @@ typedef struct {
   uint16_t pad_top, pad_left;
   uint16_t k16;
   uint8_t pad_byte;
+  uint8_t right_shifts_only;
   int16_t out_zero_point;
   int16_t act_min;
   int16_t act_max;
@@ -96,11 +98,35 @@ TFK_FN uint8_t tfk__conv_2d_store(const tfk_conv_2d_params *p, int32_t v) {
   return (uint8_t)((uint32_t)v ^ 0x80u);
 }
 
+/* The pixel-independent part of the rounding offset for shift = -(e1 + 1): 2^30 + 2^(e1 + 31). */
+TFK_FN int64_t tfk__conv_2d_k0(int32_t e1) {
+  return (int64_t)((uint64_t)(1u << e1) << 31) + ((int64_t)1 << 30);
+}
+
+/* tfk__conv_2d_mbqm for shift = -(e1 + 1) < 0, given k0 = tfk__conv_2d_k0(e1) (computed once per
+ * channel): branch-free. */
+TFK_FN int32_t tfk__conv_2d_mbqm_right(int32_t acc, int32_t m, int32_t e1, int64_t k0) {
+  const int64_t k = k0 - (int64_t)((uint64_t)((uint32_t)acc >> 31) << 31);
+  return (int32_t)(((int64_t)acc * m + k) >> 32) >> e1;
+}
+
 /* out[o] = the output byte of acc[o] (and out2[o] of acc2[o] when out2 is not NULL: two pixels
- * share each channel's multiplier and shift loads), for every channel. */
+ * share each channel's multiplier and shift), for every channel. */
 TFK_FN void tfk__conv_2d_requantize(const tfk_conv_2d_params *p, const int32_t *acc,
                                     uint8_t *out, const int32_t *acc2, uint8_t *out2) {
   size_t o;
+  if (p->right_shifts_only) { /* the usual case: every multiplier below 1/2 */
+    for (o = 0; o < p->out_c; o++) {
+      const int32_t m = p->multiplier[o];
+      const int32_t e1 = -p->shift[o] - 1;
+      const int64_t k0 = tfk__conv_2d_k0(e1);
+      out[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm_right(acc[o], m, e1, k0));
+      if (out2 != NULL) {
+        out2[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm_right(acc2[o], m, e1, k0));
+      }
+    }
+    return;
+  }
   for (o = 0; o < p->out_c; o++) {
     const int32_t m = p->multiplier[o];
     const int32_t shift = p->shift[o];
@@ -111,31 +137,47 @@ TFK_FN void tfk__conv_2d_requantize(const tfk_conv_2d_params *p, const int32_t *
   }
 }
 
+/* Copy n bytes, returning their sum (for the -128 * sum u term). */
+TFK_FN uint32_t tfk__conv_2d_copy(uint8_t *dst, const uint8_t *src, size_t n) {
+  uint32_t sum = 0;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    dst[i] = src[i];
+    sum += src[i];
+  }
+  return sum;
+}
+
 /* The plain patch of output pixel (oy, ox): k16 bytes, (ky, kx, channel) order, outside taps
- * pad_byte, the tail after K zero. Returns sum of its bytes (for the -128 * sum u term). */
+ * pad_byte, the tail after K zero. Returns the sum of its bytes. A filter row that lies inside
+ * the image with dilation 1 is one contiguous run of kw * in_c input bytes. */
 TFK_FN uint32_t tfk__conv_2d_patch(const tfk_conv_2d_params *p, const uint8_t *input, size_t oy,
                                    size_t ox, uint8_t *patch) {
   const size_t c = p->in_c;
   const long y0 = (long)(oy * p->stride_h) - (long)p->pad_top;
   const long x0 = (long)(ox * p->stride_w) - (long)p->pad_left;
+  const int row_inside = x0 >= 0 && x0 + (long)p->kw <= (long)p->in_w && p->dilation_w == 1u;
   uint8_t *dst = patch;
   uint32_t sum = 0;
   size_t ky, kx, i;
   for (ky = 0; ky < p->kh; ky++) {
     const long y = y0 + (long)(ky * p->dilation_h);
+    const int y_inside = y >= 0 && y < (long)p->in_h;
+    const uint8_t *row = input + (y_inside ? (size_t)y * p->in_w * c : 0u);
+    if (y_inside && row_inside) {
+      sum += tfk__conv_2d_copy(dst, row + (size_t)x0 * c, p->kw * c);
+      dst += p->kw * c;
+      continue;
+    }
     for (kx = 0; kx < p->kw; kx++) {
       const long x = x0 + (long)(kx * p->dilation_w);
-      if (y < 0 || y >= (long)p->in_h || x < 0 || x >= (long)p->in_w) {
+      if (!y_inside || x < 0 || x >= (long)p->in_w) {
         for (i = 0; i < c; i++) {
           dst[i] = p->pad_byte;
         }
         sum += (uint32_t)p->pad_byte * (uint32_t)c;
       } else {
-        const uint8_t *src = input + ((size_t)y * p->in_w + (size_t)x) * c;
-        for (i = 0; i < c; i++) {
-          dst[i] = src[i];
-          sum += src[i];
-        }
+        sum += tfk__conv_2d_copy(dst, row + (size_t)x * c, c);
       }
       dst += c;
     }

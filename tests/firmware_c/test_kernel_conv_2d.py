@@ -173,8 +173,9 @@ def test_host_portable_matches_runtime_both_roundings(case, models, tool, tmp_pa
 
 
 def test_requantization_matches_runtime_fixedpoint(tool, tmp_path):
-    """The kernel's one-multiply double rounding (tfk__conv_2d_mbqm) against the runtime's
-    MultiplyByQuantizedMultiplier ("tflm"), on edge and random accumulators, every shift."""
+    """The kernel's one-multiply double rounding (tfk__conv_2d_mbqm, and the branch-free form of
+    its right shifts) against the runtime's MultiplyByQuantizedMultiplier ("tflm"), on edge and
+    random accumulators, every shift."""
     tool("gcc")
     rng = np.random.default_rng(13)
     n = 30000
@@ -194,9 +195,10 @@ def test_requantization_matches_runtime_fixedpoint(tool, tmp_path):
     exe = tc.compile_host([C_DIR / "conv_2d_check.c"], tmp_path / "mbqm", flags=flags)
     proc = subprocess.run([str(exe)], input=records.tobytes(), capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    got = np.frombuffer(proc.stdout, np.int32)
+    got = np.frombuffer(proc.stdout, np.int32).reshape(n, 2)
     want = fp.multiply_by_quantized_multiplier(acc, m, shift, "tflm")
-    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got[:, 0], want)
+    np.testing.assert_array_equal(got[:, 1], want)  # the right-shift-only loop's form
 
 
 def test_host_matches_tflm(models, tool, tmp_path):

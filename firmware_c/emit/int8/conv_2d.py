@@ -123,6 +123,7 @@ static const {p}__conv_2d_params {base} = {{
     .kh = {w.kh}u, .kw = {w.kw}u, .stride_h = {w.sh}u, .stride_w = {w.sw}u,
     .dilation_h = {w.dh}u, .dilation_w = {w.dw}u, .pad_top = {w.top}u, .pad_left = {w.left}u,
     .k16 = {c.n_in16}u, .pad_byte = {128 + int(prm.fc.input_zero_point)}u,
+    .right_shifts_only = {int(bool((c.shift < 0).all()))}u,
     .out_zero_point = {c.out_zero_point}, .act_min = {c.act_min}, .act_max = {c.act_max}}};
 """
     call = (

@@ -16,14 +16,18 @@
 
 #ifdef MBQM_CHECK
 /* The kernel's requantization alone (prefix ck): records of int32 (acc, multiplier, shift) on
- * stdin -> int32 ck__conv_2d_mbqm(acc, multiplier, shift) on stdout. */
+ * stdin -> int32 ck__conv_2d_mbqm(acc, multiplier, shift) and the branch-free right-shift form
+ * (the same value again where shift >= 0) on stdout. */
 #include <stdio.h>
 
 int main(void) {
   int32_t r[3];
   while (fread(r, sizeof r, 1, stdin) == 1) {
-    const int32_t v = ck__conv_2d_mbqm(r[0], r[1], r[2]);
-    if (fwrite(&v, sizeof v, 1, stdout) != 1) {
+    int32_t v[2];
+    v[0] = ck__conv_2d_mbqm(r[0], r[1], r[2]);
+    v[1] = r[2] < 0 ? ck__conv_2d_mbqm_right(r[0], r[1], -r[2] - 1, ck__conv_2d_k0(-r[2] - 1))
+                    : v[0];
+    if (fwrite(v, sizeof v, 1, stdout) != 1) {
       return 3;
     }
   }
