@@ -51,6 +51,7 @@ EMITTERS: dict[str, OpEmitter] = {  # what the lead's float32 registry will hold
     "TANH": activation.EMITTER,
     "RELU": activation.EMITTER,
     "RELU6": activation.EMITTER,
+    "RELU_N1_TO_1": activation.EMITTER,
     "CONV_2D": conv_2d.EMITTER,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d.EMITTER,
     "MAX_POOL_2D": pool_2d.MAX_EMITTER,
@@ -66,8 +67,9 @@ PREFIX = "tf"
 
 
 def _keras_kit():
-    """What the CASES builders use: keras.layers (L), a seeded random bias initializer (rnd),
-    and two tiny layers: Const (x + c, x * c, or concat(x, c) with a constant c) and Mean."""
+    """What the CASES builders use: keras.layers (L), keras.ops (ops), a seeded random bias
+    initializer (rnd), and two tiny layers: Const (x + c, x * c, or concat(x, c) with a
+    constant c) and Mean."""
     import keras
 
     class Const(keras.layers.Layer):
@@ -93,7 +95,7 @@ def _keras_kit():
             return keras.ops.mean(x, axis=self.axes, keepdims=self.keep)
 
     rnd = keras.initializers.RandomUniform(-1.0, 1.0, seed=3)
-    return SimpleNamespace(L=keras.layers, rnd=rnd, Const=Const, Mean=Mean)
+    return SimpleNamespace(L=keras.layers, ops=keras.ops, rnd=rnd, Const=Const, Mean=Mean)
 
 
 def _conv(**kw):
@@ -108,6 +110,8 @@ def _dw(**kw):
 CASES = {
     "fc_relu": ((20,), "FULLY_CONNECTED", lambda k: k.L.Dense(7, "relu", bias_initializer=k.rnd)),
     "fc_nobias": ((33,), "FULLY_CONNECTED", lambda k: k.L.Dense(5, use_bias=False)),
+    "fc_fused_n1_to_1": ((12,), "FULLY_CONNECTED", lambda k: lambda x: k.ops.clip(
+        k.L.Dense(6, bias_initializer=k.rnd)(x), -1.0, 1.0)),
     "fc_relu6": ((16,), "FULLY_CONNECTED", lambda k: k.L.Dense(9, "relu6", bias_initializer=k.rnd)),
     "softmax": ((10,), "SOFTMAX", lambda k: k.L.Softmax()),
     "softmax_rows": ((3, 4, 7), "SOFTMAX", lambda k: k.L.Softmax()),
@@ -115,6 +119,7 @@ CASES = {
     "tanh": ((37,), "TANH", lambda k: k.L.Activation("tanh")),
     "relu": ((4, 4, 3), "RELU", lambda k: k.L.ReLU()),
     "relu6": ((19,), "RELU6", lambda k: k.L.ReLU(max_value=6.0)),
+    "relu_n1_to_1": ((3, 7), "RELU_N1_TO_1", lambda k: lambda x: k.ops.clip(x, -1.0, 1.0)),
     "conv_same_relu": ((9, 7, 3), "CONV_2D", _conv(filters=5, kernel_size=3, padding="same",
                                                    activation="relu")),
     "conv_stride2_valid_odd": ((9, 7, 3), "CONV_2D", _conv(filters=4, kernel_size=3, strides=2)),
@@ -126,6 +131,8 @@ CASES = {
                                                     activation="relu6")),
     "conv_asym_nobias": ((8, 7, 3), "CONV_2D", lambda k: k.L.Conv2D(
         5, (3, 2), strides=(2, 1), padding="same", use_bias=False)),
+    "conv_fused_n1_to_1": ((6, 5, 2), "CONV_2D", lambda k: lambda x: k.ops.clip(
+        k.L.Conv2D(4, 3, bias_initializer=k.rnd)(x), -1.0, 1.0)),
     "conv_dscnn_10x4": ((49, 10, 1), "CONV_2D", _conv(filters=8, kernel_size=(10, 4), strides=2,
                                                       padding="same")),
     "dw_same_relu6": ((9, 7, 5), "DEPTHWISE_CONV_2D", _dw(kernel_size=3, padding="same",
@@ -146,6 +153,8 @@ CASES = {
     "mean_gap_keepdims": ((5, 5, 3), "MEAN", lambda k: k.L.GlobalAveragePooling2D(keepdims=True)),
     "mean_axes_1_3": ((4, 5, 6), "MEAN", lambda k: k.Mean((1, 3), False)),
     "add_self": ((4, 5, 3), "ADD", lambda k: lambda x: k.L.Add()([x, x])),
+    "add_fused_n1_to_1": ((4, 5, 3), "ADD", lambda k: lambda x: k.ops.clip(
+        k.L.Add()([x, x]), -1.0, 1.0)),
     "add_const_channels": ((4, 5, 3), "ADD", lambda k: k.Const("add", (3,))),
     "add_const_rows": ((4, 5, 3), "ADD", lambda k: k.Const("add", (1, 5, 1))),
     "add_broadcast_input": ((1, 1, 3), "ADD", lambda k: k.Const("add", (1, 4, 5, 3))),
@@ -293,8 +302,8 @@ def test_float_op_matches_runtime_and_litert(name, models, tool, tmp_path):
         np.testing.assert_array_equal(got, litert, err_msg="C vs litert BUILTIN_REF, bit for bit")
 
 
-IN_PLACE = ["relu", "logistic", "softmax_rows", "add_self", "add_const_channels", "mul_self",
-            "mul_const_channels"]  # fmt: skip
+IN_PLACE = ["relu", "relu_n1_to_1", "logistic", "softmax_rows", "add_self",
+            "add_const_channels", "mul_self", "mul_const_channels"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", IN_PLACE)
@@ -351,7 +360,7 @@ def small_cnn(tmp_path_factory) -> tuple[bytes, Path]:
     keras.utils.set_random_seed(1)
     data = tf.lite.TFLiteConverter.from_keras_model(_small_cnn(keras)).convert()
     ops = {o.op for o in rt.load(data).graph.operators}
-    assert set(EMITTERS) - {"RELU", "RELU6"} <= ops, sorted(ops)
+    assert set(EMITTERS) - {"RELU", "RELU6", "RELU_N1_TO_1"} <= ops, sorted(ops)
     with pytest.MonkeyPatch.context() as mp:
         for op, emitter in EMITTERS.items():
             mp.setitem(REGISTRY, op, emitter)

@@ -17,9 +17,9 @@ import numpy as np
 
 from tinyflash.firmware_c.emit.base import Context, Emitted, OpEmitter, Step
 from tinyflash.firmware_c.emit.float32.common import (
-    FLOAT_SOURCES,
-    act_name,
+    FUSED_SOURCES,
     check_fused,
+    fused_activation,
     operand,
     rank4,
 )
@@ -50,7 +50,7 @@ def emit(step: Step, ctx: Context) -> Emitted:
             "the output's bytes; expected in place only when input 1 has the output's size"
         )
     fused = _fused(prm)
-    act = act_name(step, ctx, fused)
+    act, after = fused_activation(step, ctx, fused, ctx.fptr(y.index), y.size)
     base = ctx.name(step, kernel)
     sa, sb = (broadcast_strides(step, s, out) for s in shapes)
     consts = (
@@ -61,7 +61,7 @@ def emit(step: Step, ctx: Context) -> Emitted:
         f"{{{', '.join(map(str, sb))}}}, {act}}};\n"
     )
     call = f"  {ctx.p}__{kernel}_f32(&{base}, {a}, {b}, {ctx.fptr(y.index)});"
-    return Emitted(consts, call, macs=0, const_bytes=a_bytes + b_bytes)
+    return Emitted(consts, call + after, macs=0, const_bytes=a_bytes + b_bytes)
 
 
 def _fused(prm) -> str:
@@ -75,8 +75,8 @@ def check(step: Step) -> None:
 
 
 ADD_EMITTER = OpEmitter(
-    kernels=(*FLOAT_SOURCES, "tfk_float_add.c"), emit=emit, in_place=True, check=check
+    kernels=(*FUSED_SOURCES, "tfk_float_add.c"), emit=emit, in_place=True, check=check
 )
 MUL_EMITTER = OpEmitter(
-    kernels=(*FLOAT_SOURCES, "tfk_float_mul.c"), emit=emit, in_place=True, check=check
+    kernels=(*FUSED_SOURCES, "tfk_float_mul.c"), emit=emit, in_place=True, check=check
 )

@@ -14,7 +14,8 @@ from tinyflash.runtime.errors import UnsupportedOperatorError
 
 __all__ = [
     "FLOAT_SOURCES",
-    "act_name",
+    "FUSED_SOURCES",
+    "fused_activation",
     "check_batch_1",
     "check_fused",
     "const_values",
@@ -24,20 +25,22 @@ __all__ = [
     "rank4",
 ]
 
-# Every float32 kernel file starts from these (tfk_activation_f32 applies fused activations).
+# Every float32 kernel file starts from these (tfk_activation_f32 applies fused activations);
+# kernels with a fused activation also take tfk_float_relu_n1_to_1.c (RELU_N1_TO_1 has no
+# TFK_ACT_* constant: it runs after the kernel).
 FLOAT_SOURCES = ("tfk_float.h", "tfk_float.c")
+FUSED_SOURCES = (*FLOAT_SOURCES, "tfk_float_relu_n1_to_1.c")
 
-_FUSED = {"NONE": "ACT_NONE", "RELU": "ACT_RELU", "RELU6": "ACT_RELU6"}
+_FUSED = {"NONE": "ACT_NONE", "RELU": "ACT_RELU", "RELU6": "ACT_RELU6", "RELU_N1_TO_1": "ACT_NONE"}
 
 
-def act_name(step: Step, ctx: Context, fused: str) -> str:
-    """The C enum constant of a fused activation, e.g. MNIST__ACT_RELU."""
-    if fused not in _FUSED:
-        raise UnsupportedOperatorError(
-            f"{step.name} ({step.op}): fused activation {fused} has no float C kernel; "
-            f"supported: {sorted(_FUSED)}"
-        )
-    return f"{ctx.p.upper()}__{_FUSED[fused]}"
+def fused_activation(step: Step, ctx: Context, fused: str, output: str, n: int) -> tuple[str, str]:
+    """(the TFK_ACT_* constant the kernel applies, e.g. MNIST__ACT_RELU; C statements to run
+    after the kernel call, '' unless the activation is RELU_N1_TO_1). output: the C expression
+    of the kernel's output (n floats)."""
+    check_fused(step, fused)
+    after = f"\n  {ctx.p}__relu_n1_to_1_f32({output}, {n}u);" if fused == "RELU_N1_TO_1" else ""
+    return f"{ctx.p.upper()}__{_FUSED[fused]}", after
 
 
 def check_fused(step: Step, fused: str) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from tinyflash.firmware_c.emit.base import Context, Emitted, OpEmitter, Step
 from tinyflash.firmware_c.emit.float32.common import (
-    FLOAT_SOURCES,
-    act_name,
+    FUSED_SOURCES,
     check_batch_1,
     check_fused,
     float_array,
+    fused_activation,
 )
 
 __all__ = ["EMITTER"]
@@ -32,7 +32,7 @@ def emit(step: Step, ctx: Context) -> Emitted:
     in_c, out_c = x.shape[3], prm.out_channels
     base = ctx.name(step, "conv")
     filt = prm.fc.weights.reshape(out_c, w.kh, w.kw, in_c)
-    act = act_name(step, ctx, prm.fc.fused_activation)
+    act, after = fused_activation(step, ctx, prm.fc.fused_activation, ctx.fptr(y.index), y.size)
     consts = "\n".join(
         [
             f"/* {step.name}: CONV_2D {w.kh}x{w.kw}, stride {w.sh}x{w.sw}, dilation {w.dh}x{w.dw},"
@@ -49,7 +49,7 @@ def emit(step: Step, ctx: Context) -> Emitted:
         f"{ctx.fptr(y.index)});"
     )
     macs = w.out_h * w.out_w * out_c * w.kh * w.kw * in_c
-    return Emitted(consts, call, macs=macs, const_bytes=4 * (filt.size + out_c))
+    return Emitted(consts, call + after, macs=macs, const_bytes=4 * (filt.size + out_c))
 
 
-EMITTER = OpEmitter(kernels=(*FLOAT_SOURCES, "tfk_float_conv_2d.c"), emit=emit, check=check)
+EMITTER = OpEmitter(kernels=(*FUSED_SOURCES, "tfk_float_conv_2d.c"), emit=emit, check=check)

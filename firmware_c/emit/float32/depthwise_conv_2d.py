@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from tinyflash.firmware_c.emit.base import Context, Emitted, OpEmitter, Step
 from tinyflash.firmware_c.emit.float32.common import (
-    FLOAT_SOURCES,
-    act_name,
+    FUSED_SOURCES,
     check_batch_1,
     check_fused,
     float_array,
+    fused_activation,
 )
 
 __all__ = ["EMITTER"]
@@ -32,7 +32,7 @@ def emit(step: Step, ctx: Context) -> Emitted:
     check_batch_1(step, x.shape, "input")
     in_c, out_c, mult = x.shape[3], prm.weights.shape[1], prm.depth_multiplier
     base = ctx.name(step, "dwconv")
-    act = act_name(step, ctx, prm.fused_activation)
+    act, after = fused_activation(step, ctx, prm.fused_activation, ctx.fptr(y.index), y.size)
     consts = "\n".join(
         [
             f"/* {step.name}: DEPTHWISE_CONV_2D {w.kh}x{w.kw}, stride {w.sh}x{w.sw}, dilation "
@@ -51,9 +51,9 @@ def emit(step: Step, ctx: Context) -> Emitted:
         f"{ctx.fptr(x.index)}, {ctx.fptr(y.index)});"
     )
     macs = w.out_h * w.out_w * out_c * w.kh * w.kw
-    return Emitted(consts, call, macs=macs, const_bytes=4 * (prm.weights.size + out_c))
+    return Emitted(consts, call + after, macs=macs, const_bytes=4 * (prm.weights.size + out_c))
 
 
 EMITTER = OpEmitter(
-    kernels=(*FLOAT_SOURCES, "tfk_float_depthwise_conv_2d.c"), emit=emit, check=check
+    kernels=(*FUSED_SOURCES, "tfk_float_depthwise_conv_2d.c"), emit=emit, check=check
 )

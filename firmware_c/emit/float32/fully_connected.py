@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from tinyflash.firmware_c.emit.base import Context, Emitted, OpEmitter, Step
 from tinyflash.firmware_c.emit.float32.common import (
-    FLOAT_SOURCES,
-    act_name,
+    FUSED_SOURCES,
     check_fused,
     float_array,
+    fused_activation,
 )
 
 __all__ = ["EMITTER"]
@@ -28,7 +28,13 @@ def emit(step: Step, ctx: Context) -> Emitted:
     n_out, n_in = prm.weights.shape
     rows = ctx.tensors[step.inputs[0]].size // n_in
     base = ctx.name(step, "fc")
-    act = act_name(step, ctx, prm.fused_activation)
+    act, after = fused_activation(
+        step,
+        ctx,
+        prm.fused_activation,
+        ctx.fptr(step.outputs[0]),
+        ctx.tensors[step.outputs[0]].size,
+    )
     consts = (
         f"/* {step.name}: FULLY_CONNECTED {n_in} -> {n_out}, fused {prm.fused_activation}. */\n"
         + float_array(f"{base}_weights", prm.weights, f"(out {n_out}, in {n_in}) float32")
@@ -45,7 +51,7 @@ def emit(step: Step, ctx: Context) -> Emitted:
             "\n    }\n  }"
         )
     nbytes = 4 * (prm.weights.size + n_out)
-    return Emitted(consts, call, macs=rows * n_in * n_out, const_bytes=nbytes)
+    return Emitted(consts, call + after, macs=rows * n_in * n_out, const_bytes=nbytes)
 
 
-EMITTER = OpEmitter(kernels=FLOAT_SOURCES, emit=emit, check=check)
+EMITTER = OpEmitter(kernels=FUSED_SOURCES, emit=emit, check=check)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from tinyflash.firmware_c.emit.base import Context, Emitted, OpEmitter, Step
 from tinyflash.firmware_c.emit.float32.common import (
-    FLOAT_SOURCES,
-    act_name,
+    FUSED_SOURCES,
     check_batch_1,
     check_fused,
+    fused_activation,
 )
 
 __all__ = ["AVERAGE_EMITTER", "MAX_EMITTER"]
@@ -28,7 +28,7 @@ def emit(step: Step, ctx: Context) -> Emitted:
     check_batch_1(step, x.shape, "input")
     c = x.shape[3]
     base = ctx.name(step, "pool")
-    act = act_name(step, ctx, prm.fused_activation)
+    act, after = fused_activation(step, ctx, prm.fused_activation, ctx.fptr(y.index), y.size)
     consts = (
         f"/* {step.name}: {step.op} {w.kh}x{w.kw}, stride {w.sh}x{w.sw}, ({w.in_h}, {w.in_w}) "
         f"-> ({w.out_h}, {w.out_w}) x {c} channels, fused {prm.fused_activation}. */\n"
@@ -37,8 +37,8 @@ def emit(step: Step, ctx: Context) -> Emitted:
         f"{w.top}, {w.left},\n    {act}}};\n"
     )
     call = f"  {ctx.p}__{_KERNEL[step.op]}(&{base}, {ctx.fptr(x.index)}, {ctx.fptr(y.index)});"
-    return Emitted(consts, call, macs=0, const_bytes=0)
+    return Emitted(consts, call + after, macs=0, const_bytes=0)
 
 
-MAX_EMITTER = OpEmitter(kernels=(*FLOAT_SOURCES, "tfk_float_pool_2d.c"), emit=emit, check=check)
+MAX_EMITTER = OpEmitter(kernels=(*FUSED_SOURCES, "tfk_float_pool_2d.c"), emit=emit, check=check)
 AVERAGE_EMITTER = MAX_EMITTER
