@@ -66,6 +66,37 @@ typedef struct {
   ((4u + ((in_c) % 4u != 0u ? 1u : 0u)) * (size_t)(k16) + \
    8u * (((size_t)(out_c) + 3u) & ~(size_t)3u))
 
+/* floor((a * m + c * 2^31 + 2^30) / 2^32), the high word of the rounded product, for m >= 0 (a
+ * requantization multiplier) and 0 <= c < 2^31. ARMv6-M (Cortex-M0/M0+) has no 32 x 32 -> 64
+ * multiply, and gcc calls a 64 x 64 library routine and spills its 64-bit values; there four
+ * 16 x 16 MULs and explicit carries give the same word in a third of the instructions.
+ * TFK_CONV_2D_HIGH16 forces that form anywhere (the tests compare both). */
+TFK_FN int32_t tfk__conv_2d_high(int32_t a, int32_t m, uint32_t c) {
+#if defined(__ARM_ARCH_6M__) || defined(TFK_CONV_2D_HIGH16)
+  const int32_t ah = a >> 16; /* a = ah * 2^16 + al, m = mh * 2^16 + ml */
+  const uint32_t al = (uint32_t)a & 0xFFFFu;
+  const int32_t mh = (int32_t)((uint32_t)m >> 16); /* < 2^15 */
+  const uint32_t ml = (uint32_t)m & 0xFFFFu;
+  const int32_t t1 = ah * (int32_t)ml;       /* |t1| < 2^31 */
+  const uint32_t t2 = al * (uint32_t)mh;     /* < 2^31 */
+  uint32_t lo = al * ml;
+  uint32_t x;
+  /* every partial high word stays below 2^31 in magnitude */
+  int32_t hi = (int32_t)(c >> 1) + ah * mh + (t1 >> 16) + (int32_t)(t2 >> 16);
+  x = lo + (((c & 1u) << 31) | (1u << 30));
+  hi += x < lo ? 1 : 0;
+  lo = x;
+  x = lo + ((uint32_t)t1 << 16);
+  hi += x < lo ? 1 : 0;
+  lo = x;
+  x = lo + (t2 << 16);
+  hi += x < lo ? 1 : 0;
+  return hi;
+#else
+  return (int32_t)(((int64_t)a * m + (int64_t)((uint64_t)c << 31) + ((int64_t)1 << 30)) >> 32);
+#endif
+}
+
 /* TFLM's MultiplyByQuantizedMultiplier with gemmlowp double rounding, to the bit, with one
  * 64-bit multiply-accumulate. m in [2^30, 2^31) or 0, shift in [-31, 30] (TFLite's contract).
  *   SaturatingRoundingDoublingHighMul(a, m) = r1 = floor((a * m + 2^30) / 2^31): gemmlowp adds
@@ -81,8 +112,7 @@ TFK_FN int32_t tfk__conv_2d_mbqm(int32_t acc, int32_t m, int32_t shift) {
   if (shift < 0) {
     const int32_t e = -shift;
     const uint32_t c = (1u << (e - 1)) - ((uint32_t)acc >> 31); /* 2^(e-1) - [acc < 0] */
-    const int64_t k = (int64_t)((uint64_t)c << 31) + ((int64_t)1 << 30);
-    return (int32_t)(((int64_t)acc * m + k) >> 32) >> (e - 1);
+    return tfk__conv_2d_high(acc, m, c) >> (e - 1);
   } else {
     const int32_t a = (int32_t)((uint32_t)acc << shift);
     return (int32_t)(((int64_t)a * m + ((int64_t)1 << 30)) >> 31);
@@ -98,16 +128,10 @@ TFK_FN uint8_t tfk__conv_2d_store(const tfk_conv_2d_params *p, int32_t v) {
   return (uint8_t)((uint32_t)v ^ 0x80u);
 }
 
-/* The pixel-independent part of the rounding offset for shift = -(e1 + 1): 2^30 + 2^(e1 + 31). */
-TFK_FN int64_t tfk__conv_2d_k0(int32_t e1) {
-  return (int64_t)((uint64_t)(1u << e1) << 31) + ((int64_t)1 << 30);
-}
-
-/* tfk__conv_2d_mbqm for shift = -(e1 + 1) < 0, given k0 = tfk__conv_2d_k0(e1) (computed once per
- * channel): branch-free. */
-TFK_FN int32_t tfk__conv_2d_mbqm_right(int32_t acc, int32_t m, int32_t e1, int64_t k0) {
-  const int64_t k = k0 - (int64_t)((uint64_t)((uint32_t)acc >> 31) << 31);
-  return (int32_t)(((int64_t)acc * m + k) >> 32) >> e1;
+/* tfk__conv_2d_mbqm for shift = -(e1 + 1) < 0, given h = 2^e1 (computed once per channel):
+ * branch-free. */
+TFK_FN int32_t tfk__conv_2d_mbqm_right(int32_t acc, int32_t m, int32_t e1, uint32_t h) {
+  return tfk__conv_2d_high(acc, m, h - ((uint32_t)acc >> 31)) >> e1;
 }
 
 /* out[o] = the output byte of acc[o] (and out2[o] of acc2[o] when out2 is not NULL: two pixels
@@ -119,10 +143,10 @@ TFK_FN void tfk__conv_2d_requantize(const tfk_conv_2d_params *p, const int32_t *
     for (o = 0; o < p->out_c; o++) {
       const int32_t m = p->multiplier[o];
       const int32_t e1 = -p->shift[o] - 1;
-      const int64_t k0 = tfk__conv_2d_k0(e1);
-      out[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm_right(acc[o], m, e1, k0));
+      const uint32_t h = 1u << e1;
+      out[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm_right(acc[o], m, e1, h));
       if (out2 != NULL) {
-        out2[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm_right(acc2[o], m, e1, k0));
+        out2[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm_right(acc2[o], m, e1, h));
       }
     }
     return;

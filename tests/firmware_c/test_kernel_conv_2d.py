@@ -191,14 +191,16 @@ def test_requantization_matches_runtime_fixedpoint(tool, tmp_path):
         "#define CK__FN static __attribute__((unused))\n"
         + kernel_source((*INT8_SOURCES, "tfk_conv_2d.c"), PREFIX)
     )
-    flags = (f"-I{tmp_path}", '-DCASE_HEADER="case.h"', "-DMBQM_CHECK")
-    exe = tc.compile_host([C_DIR / "conv_2d_check.c"], tmp_path / "mbqm", flags=flags)
-    proc = subprocess.run([str(exe)], input=records.tobytes(), capture_output=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    got = np.frombuffer(proc.stdout, np.int32).reshape(n, 2)
     want = fp.multiply_by_quantized_multiplier(acc, m, shift, "tflm")
-    np.testing.assert_array_equal(got[:, 0], want)
-    np.testing.assert_array_equal(got[:, 1], want)  # the right-shift-only loop's form
+    # native 64-bit products, and the 16 x 16 form Cortex-M0 builds use
+    for form in ((), ("-DCK__CONV_2D_HIGH16",)):
+        flags = (f"-I{tmp_path}", '-DCASE_HEADER="case.h"', "-DMBQM_CHECK", *form)
+        exe = tc.compile_host([C_DIR / "conv_2d_check.c"], tmp_path / "mbqm", flags=flags)
+        proc = subprocess.run([str(exe)], input=records.tobytes(), capture_output=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        got = np.frombuffer(proc.stdout, np.int32).reshape(n, 2)
+        np.testing.assert_array_equal(got[:, 0], want, err_msg=str(form))
+        np.testing.assert_array_equal(got[:, 1], want, err_msg=f"right-shift loop {form}")
 
 
 def test_host_matches_tflm(models, tool, tmp_path):

@@ -25,8 +25,7 @@ int main(void) {
   while (fread(r, sizeof r, 1, stdin) == 1) {
     int32_t v[2];
     v[0] = ck__conv_2d_mbqm(r[0], r[1], r[2]);
-    v[1] = r[2] < 0 ? ck__conv_2d_mbqm_right(r[0], r[1], -r[2] - 1, ck__conv_2d_k0(-r[2] - 1))
-                    : v[0];
+    v[1] = r[2] < 0 ? ck__conv_2d_mbqm_right(r[0], r[1], -r[2] - 1, 1u << (-r[2] - 1)) : v[0];
     if (fwrite(v, sizeof v, 1, stdout) != 1) {
       return 3;
     }
