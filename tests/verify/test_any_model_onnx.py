@@ -66,6 +66,11 @@ def test_a_float_onnx_file_verifies_in_the_interpreter_and_onnxruntime(tmp_path)
     skipped = {e["name"]: e["reason"] for e in doc["executors"] if e["status"] == "skipped"}
     assert "reads .tflite files only" in skipped["c-host-float"]
     assert (tmp_path / "run" / "model_float32.onnx").read_bytes() == model.read_bytes()
+    x = np.random.default_rng(3).normal(size=(40, 6)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    doc = verify(model, inputs=tmp_path / "x.npy", hostile=0, report=False, out=tmp_path / "run")
+    assert doc["verdict"] == "pass" and doc["inputs"]["test_images"] == 40
+    assert doc["inputs"]["source"] == f"--inputs {tmp_path / 'x.npy'}"
 
 
 def test_an_int8_qdq_onnx_file_verifies_with_its_int8_executors(tmp_path):
