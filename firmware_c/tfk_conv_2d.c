@@ -16,13 +16,18 @@
  *
  * Two paths, the same bytes:
  *   Cortex-M4/M7 (TFK_USE_DSP): two output pixels per pass over the weights. Their patches are
- *     written to scratch already split into 16-bit lanes (UXTB16), so the inner loop only
- *     splits weights: per 4 inputs of 2 rows x 2 pixels, 1 LDRD weights, 2 LDRD inputs,
- *     4 UXTB16, 8 SMLAD (16 MACs).
+ *     written to scratch already split into 16-bit lanes (UXTB16; straight from the input when
+ *     in_c % 4 == 0), so the inner loop only splits weights: per 4 inputs of 2 rows x 2 pixels,
+ *     1 LDRD weights, 2 LDRD inputs, 4 UXTB16, 8 SMLAD (16 MACs).
  *   portable C99 (Cortex-M0+ and hosts): one pixel, two rows at a time, byte loads with
  *     immediate offsets (the only cheap kind on Cortex-M0). A 1x1 filter without padding whose
  *     in_c is a multiple of 16 reads the input pixel in place (no patch copy).
+ * Both write a pixel's int32 accumulators to scratch, then requantize the row: TFLM's double
+ * rounding rewritten as one rounded 64-bit product (tfk__conv_2d_mbqm states why it is exact).
  * Every partial sum stays below 2^31 (the generator checks the worst case).
+ * Measured (QEMU, exact instruction counts, -O2): Cortex-M4 1.45 instructions/MAC for 3x3
+ * 16->16 on 24x24, 1.53 for 1x1 64->64 on 25x5 (TFLM with CMSIS-NN: 2.33, 2.09 on the same
+ * files); Cortex-M0 5.2 and 5.7 (CMSIS-NN's portable C: 7.6, 7.7).
  */
 #include "tfk_kernels.h"
 
@@ -66,10 +71,11 @@ typedef struct {
   ((4u + ((in_c) % 4u != 0u ? 1u : 0u)) * (size_t)(k16) + \
    8u * (((size_t)(out_c) + 3u) & ~(size_t)3u))
 
-/* floor((a * m + c * 2^31 + 2^30) / 2^32), the high word of the rounded product, for m >= 0 (a
- * requantization multiplier) and 0 <= c < 2^31. ARMv6-M (Cortex-M0/M0+) has no 32 x 32 -> 64
- * multiply, and gcc calls a 64 x 64 library routine and spills its 64-bit values; there four
- * 16 x 16 MULs and explicit carries give the same word in a third of the instructions.
+/* floor((a * m + c * 2^31 + 2^30) / 2^32), the high word of the rounded product, for m in
+ * [0, 2^31) (a requantization multiplier) and 0 <= c <= 2^30. ARMv6-M (Cortex-M0/M0+) has no
+ * 32 x 32 -> 64 multiply: gcc calls a 64 x 64 library routine and spills the 64-bit values, so
+ * there four 32-bit MULs of 16-bit halves and explicit carries give the same word (the whole
+ * requantization of a value drops from about 100 instructions to about 45).
  * TFK_CONV_2D_HIGH16 forces that form anywhere (the tests compare both). */
 TFK_FN int32_t tfk__conv_2d_high(int32_t a, int32_t m, uint32_t c) {
 #if defined(__ARM_ARCH_6M__) || defined(TFK_CONV_2D_HIGH16)
