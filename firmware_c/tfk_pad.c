@@ -19,20 +19,41 @@ typedef struct {
   uint8_t value;      /* the fill: output zero point + 128 */
 } tfk_pad_params;
 
+/* out[0..n) = value; words from the first 4-aligned byte on. */
 TFK_FN uint8_t *tfk__pad_fill(uint8_t *out, uint8_t value, uint32_t n) {
-  uint32_t i;
-  for (i = 0; i < n; i++) {
-    out[i] = value;
+  uint8_t *const end = out + n;
+#if defined(__GNUC__)
+  const uint32_t word = value * 0x01010101u;
+  while (out != end && ((uintptr_t)out & 3u) != 0u) {
+    *out++ = value;
   }
-  return out + n;
+  while ((size_t)(end - out) >= 4u) {
+    *(tfk__u32a *)(void *)out = word;
+    out += 4;
+  }
+#endif
+  while (out != end) {
+    *out++ = value;
+  }
+  return end;
 }
 
+/* out[0..n) = in[0..n); 4 words a step where both are 4-aligned. */
 TFK_FN uint8_t *tfk__pad_copy(uint8_t *out, const uint8_t *in, uint32_t n) {
   uint32_t i = 0;
 #if defined(__GNUC__)
   if ((((uintptr_t)in | (uintptr_t)out) & 3u) == 0u) {
     const tfk__u32a *src = (const tfk__u32a *)(const void *)in;
     tfk__u32a *dst = (tfk__u32a *)(void *)out;
+    for (; i + 16u <= n; i += 16u) {
+      const uint32_t w0 = src[0], w1 = src[1], w2 = src[2], w3 = src[3];
+      dst[0] = w0;
+      dst[1] = w1;
+      dst[2] = w2;
+      dst[3] = w3;
+      src += 4;
+      dst += 4;
+    }
     for (; i + 4u <= n; i += 4u) {
       *dst++ = *src++;
     }

@@ -63,8 +63,10 @@ def test_constants_match_tflm(axis, tool, tmp_path):
 def test_under_qemu(target, tool, tmp_path):
     tool("arm-none-eabi-gcc")
     tool("qemu-system-arm")
-    model = with_constants(3, shape=(1, 4, 4, 8), sizes=(4, 3))
-    x = random_input(model, 4, seed=1)
-    got, want, counts = run_step(model, x, EMITTER, "tflm", tmp_path, target=target)
-    np.testing.assert_array_equal(got, want)
-    assert counts and len(counts) == len(x)
+    for axis, sizes in ((3, (4, 3)), (1, (2, 1))):  # rows of bytes; rows of 32-byte words
+        model = with_constants(axis, shape=(1, 4, 4, 8), sizes=sizes)
+        x = random_input(model, 4, seed=1)
+        got, want, counts = run_step(model, x, EMITTER, "tflm", tmp_path / str(axis),
+                                     target=target)  # fmt: skip
+        np.testing.assert_array_equal(got, want, err_msg=str(axis))
+        assert counts and len(counts) == len(x)

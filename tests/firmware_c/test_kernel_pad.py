@@ -60,8 +60,11 @@ def test_collapse():
 def test_under_qemu(target, tool, tmp_path):
     tool("arm-none-eabi-gcc")
     tool("qemu-system-arm")
-    model = pad_model(*ALL["every_axis_odd"])
-    x = random_input(model, 4, seed=1)
-    got, want, counts = run_step(model, x, EMITTER, "tflm", tmp_path, target=target)
-    np.testing.assert_array_equal(got, want)
-    assert counts and len(counts) == len(x)
+    words = ([[0, 0], [1, 2], [2, 1], [0, 0]], (1, 6, 6, 8))
+    cases = {"odd": ALL["every_axis_odd"], "words": words}
+    for case, (pads, shape) in cases.items():  # bytes, and whole aligned words
+        model = pad_model(pads, shape=shape)
+        x = random_input(model, 4, seed=1)
+        got, want, counts = run_step(model, x, EMITTER, "tflm", tmp_path / case, target=target)
+        np.testing.assert_array_equal(got, want, err_msg=case)
+        assert counts and len(counts) == len(x)
