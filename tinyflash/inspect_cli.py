@@ -89,6 +89,9 @@ def _flash(flash: dict[str, Any] | None) -> list[str]:
         return [f"flash of the generated C: {flash['estimate']} ({flash['reason']})"]
     lines = [f"flash of the generated C, measured at {flash['opt']} ({flash['by']}):"]
     for r in flash["cores"]:
+        if "error" in r:
+            lines.append(f"  {r['core']:<14} {r['error']}")
+            continue
         lines.append(f"  {r['core']:<14} {r['flash_total']:>9,} B (constants {r['constants']:,}"
                      f" B, code {r['code']:,} B), arena {r['arena_bss']:,} B in .bss")  # fmt: skip
     return lines

@@ -12,7 +12,9 @@ weight, 4 B per int32 bias; float32 models 4 B per value), the code not estimate
 
 from __future__ import annotations
 
+import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +37,10 @@ def _estimate(constants: int, reason: str) -> dict[str, Any]:
 
 
 def flash_per_core(model: Path, constants: int) -> dict[str, Any]:
-    """{"measured": True, "opt", "by", "cores": footprint rows (core, flash_total, constants,
-    code, arena_bss)} for a .tflite the C generator supports and a toolchain here, else
-    {"measured": False, "reason", "constants_at_least", "estimate"}."""
+    """{"measured": True, "opt", "by", "cores": one row per core (core, flash_total,
+    constants, code, arena_bss; or core and error where it does not fit that core's board)}
+    for a .tflite the C generator supports and a toolchain here, else {"measured": False,
+    "reason", "constants_at_least", "estimate"}."""
     from tinyflash.firmware_c import footprint
 
     if model.suffix.lower() != ".tflite":
@@ -55,14 +58,32 @@ def flash_per_core(model: Path, constants: int) -> dict[str, Any]:
             return _estimate(constants, f"the C generator does not support this model yet: {exc}")
         except UserError as exc:
             return _estimate(constants, f"the C generator cannot write this model: {exc}")
-        rows = footprint.measure(header, PREFIX, Path(tmp) / "build", opts=(OPT,))
+        build = Path(tmp) / "build"
+        build.mkdir()
+        with ThreadPoolExecutor(max_workers=len(footprint.CORES)) as pool:  # compilers: processes
+            rows = list(pool.map(lambda core: _core(header, build, core), footprint.CORES))
     return {
         "measured": True,
         "opt": OPT,
         "by": "firmware_c/footprint.py: arm-none-eabi-size of target/footprint.c with the "
         "model minus without",
-        "cores": [
-            {k: r[k] for k in ("core", "flash_total", "constants", "code", "arena_bss")}
-            for r in rows
-        ],  # fmt: skip
+        "cores": rows,
     }
+
+
+def _core(header: Path, build: Path, core: str) -> dict[str, Any]:
+    """One core's row: core, flash_total, constants, code, arena_bss; or core and "error" when
+    the firmware does not link (the model does not fit the board's flash or RAM)."""
+    from tinyflash.firmware_c import footprint
+    from tinyflash.firmware_c.toolchain import TARGETS, ToolchainError
+
+    try:
+        row = footprint.measure_core(header, PREFIX, build, core, OPT)
+    except ToolchainError as exc:
+        found = re.search(r"region `(\w+)' overflowed by (\d+) bytes", str(exc))
+        if found is None:
+            return {"core": core, "error": str(exc).splitlines()[0][:300]}
+        board = TARGETS[core].machine if core in TARGETS else core
+        return {"core": core, "error": f"does not fit the {board} board's {found[1]} "
+                f"(overflowed by {int(found[2]):,} B)"}  # fmt: skip
+    return {k: row[k] for k in ("core", "flash_total", "constants", "code", "arena_bss")}

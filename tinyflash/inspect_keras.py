@@ -54,6 +54,12 @@ def _convert(model: Any, calibration: np.ndarray | None) -> bytes:
     """Keras -> .tflite bytes: float32, or full-integer int8 (int8 input and output)."""
     import tensorflow as tf
 
+    from tinyflash.export.keras_model import static_flatten
+
+    try:  # Flatten / Reshape as one RESHAPE, as `export` writes them (not SHAPE, PACK, ...)
+        model = static_flatten(model)
+    except Exception:  # noqa: BLE001 - a layer that cannot be cloned: convert it as it is
+        pass
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     if calibration is not None:
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
