@@ -63,6 +63,11 @@ EMITTERS: dict[str, OpEmitter] = {  # what the lead's float32 registry will hold
     "CONCATENATION": concatenation.EMITTER,
 }
 TRANSCENDENTAL = {"SOFTMAX", "LOGISTIC", "TANH"}  # libm vs numpy: a few ulp, not bit-exact
+# the index-heavy kernels run under ASan + UBSan: every read inside its tensor or constant (the
+# test arena is exactly the tensors' bytes), no undefined behaviour
+SANITIZED = ["conv_stride2_same_odd", "conv_dilation2", "dw_multiplier2_same_s2", "dw_dilation2",
+             "maxpool_3x3_s2_same_odd", "avgpool_2x3_valid", "mean_axes_1_3", "pad_2d",
+             "add_const_rows", "concat_const"]  # fmt: skip
 PREFIX = "tf"
 
 
@@ -226,7 +231,7 @@ def _program(emitter: OpEmitter, step: Step, ctx: Context, x_off, y_off, n_in, n
 
 {kernel_source(emitter.kernels, PREFIX)}
 {emitted.constants}
-static float arena_words[{arena // 4 + 4}];
+static float arena_words[{arena // 4}];
 
 static void forward(void) {{
   uint8_t *arena = (uint8_t *)(void *)arena_words;
@@ -260,7 +265,7 @@ def _inputs(shape: tuple[int, ...], seed: int) -> np.ndarray:
 
 
 def _run_c(
-    models, name: str, tmp_path: Path, in_place: bool = False
+    models, name: str, tmp_path: Path, in_place: bool = False, flags: tuple[str, ...] = ()
 ) -> tuple[np.ndarray, np.ndarray, rt.Model]:
     data, op = models[name]
     model = rt.load(data)
@@ -270,7 +275,7 @@ def _run_c(
     n_in, n_out = x[0].size, math.prod(model.output.shape)
     source = tmp_path / f"{name}.c"
     source.write_text(_program(EMITTERS[op], step, ctx, x_off, y_off, n_in, n_out, arena))
-    exe = tc.compile_host([source], tmp_path / name, cc="gcc", opt="-O2")
+    exe = tc.compile_host([source], tmp_path / name, cc="gcc", opt="-O2", flags=flags)
     proc = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     y = np.frombuffer(proc.stdout, np.float32).reshape(len(x), *model.output.shape)
@@ -291,7 +296,8 @@ def test_float_op_matches_runtime_and_litert(name, models, tool, tmp_path):
     from tinyflash.export.reference import run_litert
 
     tool("gcc")
-    x, got, model = _run_c(models, name, tmp_path)
+    sanitize = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+    x, got, model = _run_c(models, name, tmp_path, flags=sanitize if name in SANITIZED else ())
     ours = model(x)
     # one inference per invoke: a constant CONCATENATION operand has batch 1
     litert = np.stack([run_litert(models[name][0], r[None], "reference")[0] for r in x])
@@ -371,22 +377,26 @@ def small_cnn(tmp_path_factory) -> tuple[bytes, Path]:
 
 
 def _check_cnn(data: bytes, x: np.ndarray, got: np.ndarray) -> None:
-    from tinyflash.export.reference import run_litert
+    from tinyflash.export.reference import run_litert, run_tflm
 
     litert = np.stack([run_litert(data, r[None], "reference")[0] for r in x])
     _assert_close(got, rt.load(data)(x).reshape(len(x), -1), "header vs tinyflash.runtime")
     _assert_close(got, litert.reshape(len(x), -1), "header vs litert BUILTIN_REF")
+    _assert_close(got, run_tflm(data, x).reshape(len(x), -1), "header vs TFLM")
 
 
-def test_small_cnn_through_the_header(small_cnn, tool, tmp_path):
+@pytest.mark.parametrize("sanitize", [False, True])
+def test_small_cnn_through_the_header(small_cnn, sanitize, tool, tmp_path):
     """The whole float header (plan, arena, entry point, firmware_c/target/driver.c) on a graph
-    using every float emitter: within the bound of tinyflash.runtime and litert."""
+    using every float emitter: within the bound of tinyflash.runtime, litert and TFLM; also
+    under ASan + UBSan (no out-of-bounds access, no undefined behaviour)."""
     sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
     import c_parity  # tests/firmware_c/ or tests/: the header parity tests' driver helpers
 
     tool("gcc")
     data, folder = small_cnn
-    exe = c_parity.build_driver(folder / "cnn_model.h", "cnn", tmp_path, mode=2)
+    extra = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all") if sanitize else ()
+    exe = c_parity.build_driver(folder / "cnn_model.h", "cnn", tmp_path, mode=2, extra=extra)
     x = _inputs((12, 10, 3), seed=9)
     _check_cnn(data, x, c_parity.run_driver(exe, x, np.float32, 5))
 
