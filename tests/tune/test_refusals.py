@@ -67,3 +67,19 @@ def test_unreachable_storage_is_one_line(tune_args, tmp_path, capsys, url, found
     assert line.startswith("tinyflash tune: error: --storage ")
     assert "cannot open the study database" in line and found in line
     assert "secret" not in line  # the password is never printed
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    """A study remembers its budget, space and data: the same command resumes it, another
+    budget on the same storage is refused (its trials were judged against the first)."""
+    from tinyflash.errors import UserError
+    from tinyflash.tune.study import open_storage, open_study
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}")
+    first = {"budget": {"flash": 32768, "ram": 8192}, "space": {"units": [8, 32]}, "data": "d"}
+    open_study(storage, "s", first, seed=None).enqueue_trial({"x": 1})
+    again = open_study(storage, "s", dict(first), seed=None)
+    assert len(again.get_trials()) == 1  # resumed, not recreated
+    other = {**first, "budget": {"flash": 65536, "ram": 8192}}
+    with pytest.raises(UserError, match="study 's' was started with other budget: expected"):
+        open_study(storage, "s", other, seed=None)
