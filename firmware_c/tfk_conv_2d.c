@@ -10,9 +10,10 @@
  * with u = x + 128 (offset-binary activations) and wu = w + 128 (offset-binary weights):
  *   acc[o] = bias[o] + sum_k w[o][k] * (x[k] - zp_in)
  *          = folded_bias[o] + sum_k wu[o][k] * u[k] - 128 * sum_k u[k]
- * and the patch is padded to k16 (K rounded up to 16) with 0 bytes, against weight columns of
- * 128, which cancel. The weights use FULLY_CONNECTED's blocked layout (the generator shares it):
- * (ceil(out_c / 4), k16 / 4, 4, 4) = [block of 4 rows][group of 4 inputs][row][input].
+ * and the patch is padded to k8 (K rounded up to 8) with 0 bytes, against weight columns of
+ * 128, which cancel. The weights use FULLY_CONNECTED's blocked layout, padded to 8 inputs
+ * instead of 16: (ceil(out_c / 4), k8 / 4, 4, 4) = [block of 4 rows][group of 4 inputs][row]
+ * [input].
  *
  * Two paths, the same bytes:
  *   Cortex-M4/M7 (TFK_USE_DSP): two output pixels per pass over the weights. Their patches are
@@ -21,7 +22,7 @@
  *     1 LDRD weights, 2 LDRD inputs, 4 UXTB16, 8 SMLAD (16 MACs).
  *   portable C99 (Cortex-M0+ and hosts): one pixel, two rows at a time, byte loads with
  *     immediate offsets (the only cheap kind on Cortex-M0). A 1x1 filter without padding whose
- *     in_c is a multiple of 16 reads the input pixel in place (no patch copy).
+ *     in_c is a multiple of 8 reads the input pixel in place (no patch copy).
  * Both write a pixel's int32 accumulators to scratch, then requantize the row: TFLM's double
  * rounding rewritten as one rounded 64-bit product (tfk__conv_2d_mbqm states why it is exact).
  * Every partial sum stays below 2^31 (the generator checks the worst case).
@@ -32,13 +33,13 @@
 #include "tfk_kernels.h"
 
 /* One convolution's constants and geometry, all fixed at generation time.
- * weights: offset-binary uint8 (ceil(out_c/4), k16/4, 4, 4), padding rows/columns 128; 8-aligned.
+ * weights: offset-binary uint8 (ceil(out_c/4), k8/4, 4, 4), padding rows/columns 128; 8-aligned.
  * bias: (4 * ceil(out_c/4),) int32: bias[o] - (128 + input zero point) * sum_k w[o][k].
  * multiplier, shift: (out_c,) per-channel requantization, multiplier * 2^(shift - 31).
  * in_h, in_w, in_c: input (in_h, in_w, in_c); out_h, out_w, out_c: output (out_h, out_w, out_c).
  * kh, kw: filter size; stride_*, dilation_*: >= 1; pad_top, pad_left: TFLite's SAME/VALID
  *   padding before the first row / column (the after-padding needs no field).
- * k16: kh * kw * in_c rounded up to 16. pad_byte: 128 + input zero point.
+ * k8: K = kh * kw * in_c rounded up to 8. pad_byte: 128 + input zero point.
  * right_shifts_only: 1 when every shift is negative (requantization takes a branch-free loop).
  * out_zero_point, act_min, act_max: output zero point and the fused activation's clamp (int8). */
 typedef struct {
@@ -52,7 +53,7 @@ typedef struct {
   uint16_t stride_h, stride_w;
   uint16_t dilation_h, dilation_w;
   uint16_t pad_top, pad_left;
-  uint16_t k16;
+  uint16_t k8;
   uint8_t pad_byte;
   uint8_t right_shifts_only;
   int16_t out_zero_point;
@@ -62,13 +63,13 @@ typedef struct {
 
 /* Scratch bytes tfk_conv_2d needs (8-aligned), the DSP path's layout (the portable path needs
  * less: a plain patch unless it reads 1x1 pixels in place, and one pixel's accumulators):
- *   4 * k16   two lane-split patches (pixels A and B);
- *   k16       one plain patch, only when in_c % 4 != 0 (else patches are split straight from
+ *   4 * k8   two lane-split patches (pixels A and B);
+ *   k8       one plain patch, only when in_c % 4 != 0 (else patches are split straight from
  *             the input);
  *   8 * ceil4(out_c)  the int32 accumulators of both pixels.
  * The generator sizes the step's scratch with the same formula. */
-#define TFK_CONV_2D_SCRATCH_BYTES(k16, in_c, out_c)                 \
-  ((4u + ((in_c) % 4u != 0u ? 1u : 0u)) * (size_t)(k16) + \
+#define TFK_CONV_2D_SCRATCH_BYTES(k8, in_c, out_c)                 \
+  ((4u + ((in_c) % 4u != 0u ? 1u : 0u)) * (size_t)(k8) + \
    8u * (((size_t)(out_c) + 3u) & ~(size_t)3u))
 
 /* floor((a * m + c * 2^31 + 2^30) / 2^32), the high word of the rounded product, for m in
@@ -178,7 +179,7 @@ TFK_FN uint32_t tfk__conv_2d_copy(uint8_t *dst, const uint8_t *src, size_t n) {
   return sum;
 }
 
-/* The plain patch of output pixel (oy, ox): k16 bytes, (ky, kx, channel) order, outside taps
+/* The plain patch of output pixel (oy, ox): k8 bytes, (ky, kx, channel) order, outside taps
  * pad_byte, the tail after K zero. Returns the sum of its bytes. A filter row that lies inside
  * the image with dilation 1 is one contiguous run of kw * in_c input bytes. */
 TFK_FN uint32_t tfk__conv_2d_patch(const tfk_conv_2d_params *p, const uint8_t *input, size_t oy,
@@ -212,7 +213,7 @@ TFK_FN uint32_t tfk__conv_2d_patch(const tfk_conv_2d_params *p, const uint8_t *i
       dst += c;
     }
   }
-  while (dst != patch + p->k16) {
+  while (dst != patch + p->k8) {
     *dst++ = 0;
   }
   return sum;
@@ -228,13 +229,13 @@ TFK_FN uint32_t tfk__conv_2d_uxtb16_ror8(uint32_t v) {
   return r;
 }
 
-/* Split a k16-byte patch into lanes for the pair buffer: for each group of 4 bytes b0..b3,
+/* Split a k8-byte patch into lanes for the pair buffer: for each group of 4 bytes b0..b3,
  * words (b0 | b2 << 16) and (b1 | b3 << 16) at pair[4 * g + 0, 1] (pixel A) or [4 * g + 2, 3]
  * (pixel B: pass pair + 2). Both pointers 4-aligned. */
-TFK_FN void tfk__conv_2d_split(const uint8_t *patch, size_t k16, tfk__u32a *pair) {
+TFK_FN void tfk__conv_2d_split(const uint8_t *patch, size_t k8, tfk__u32a *pair) {
   const tfk__u32a *src = (const tfk__u32a *)(const void *)patch;
   size_t g;
-  for (g = 0; g < k16 / 4u; g++) {
+  for (g = 0; g < k8 / 4u; g++) {
     const uint32_t v = src[g];
     pair[4u * g] = __uxtb16(v);
     pair[4u * g + 1u] = tfk__conv_2d_uxtb16_ror8(v);
@@ -277,7 +278,7 @@ TFK_FN uint32_t tfk__conv_2d_patch_split(const tfk_conv_2d_params *p, const uint
       }
     }
   }
-  while (dst != pair + p->k16) {
+  while (dst != pair + p->k8) {
     dst[0] = 0u;
     dst[1] = 0u;
     dst += 4;
@@ -307,14 +308,15 @@ TFK_FN uint32_t tfk__conv_2d_patch_split(const tfk_conv_2d_params *p, const uint
   } while (0)
 
 /* The accumulators of every output channel (and up to 3 padding rows) of pixels A and B from
- * their split patches `pair` (4 * k16 bytes). corr_*: 128 * (sum of the pixel's patch bytes). */
+ * their split patches `pair` (4 * k8 bytes). corr_*: 128 * (sum of the pixel's patch bytes). */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-schedule-insns")))
 #endif
 TFK_FN void tfk__conv_2d_pair(const tfk_conv_2d_params *p, const tfk__u32a *pair, int32_t corr_a,
                               int32_t corr_b, int32_t *acc_a, int32_t *acc_b) {
-  const tfk__u32a *const x_end = pair + p->k16;
-  const tfk__u32a *block = (const tfk__u32a *)(const void *)p->weights; /* k16 words each */
+  const tfk__u32a *const x_end = pair + p->k8;
+  const tfk__u32a *const x_mid = pair + (p->k8 & ~15u);
+  const tfk__u32a *block = (const tfk__u32a *)(const void *)p->weights; /* k8 words each */
   const int32_t *bias = p->bias;
   int32_t *const a_end = acc_a + p->out_c;
   do {
@@ -325,14 +327,18 @@ TFK_FN void tfk__conv_2d_pair(const tfk_conv_2d_params *p, const tfk__u32a *pair
       const tfk__u32a *x = pair;
       int32_t a0 = bias[0] - corr_a, a1 = bias[1] - corr_a;
       int32_t b0 = bias[0] - corr_b, b1 = bias[1] - corr_b;
-      do {
+      while (x != x_mid) { /* 16 inputs */
         TFK__CONV_2D_GROUP(0);
         TFK__CONV_2D_GROUP(1);
         TFK__CONV_2D_GROUP(2);
         TFK__CONV_2D_GROUP(3);
         w += 16;
         x += 16;
-      } while (x != x_end);
+      }
+      if (x != x_end) { /* the last 8 when k8 % 16 == 8 */
+        TFK__CONV_2D_GROUP(0);
+        TFK__CONV_2D_GROUP(1);
+      }
       acc_a[0] = a0;
       acc_a[1] = a1;
       acc_b[0] = b0;
@@ -341,19 +347,19 @@ TFK_FN void tfk__conv_2d_pair(const tfk_conv_2d_params *p, const tfk__u32a *pair
       acc_b += 2;
       bias += 2;
     }
-    block += p->k16;
+    block += p->k8;
   } while (acc_a < a_end);
 }
 #undef TFK__CONV_2D_GROUP
 
 /* input: (in_h, in_w, in_c) offset binary; output: (out_h, out_w, out_c) offset binary;
- * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16, in_c, out_c) bytes, 8-aligned. Pixels go in pairs; an odd
+ * scratch: TFK_CONV_2D_SCRATCH_BYTES(k8, in_c, out_c) bytes, 8-aligned. Pixels go in pairs; an odd
  * last pixel is its own partner (computed twice, stored once more with the same bytes). */
 TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8_t *output,
                         uint8_t *scratch) {
   tfk__u32a *const pair = (tfk__u32a *)(void *)scratch;
-  uint8_t *const patch = scratch + 4u * (size_t)p->k16;
-  const size_t plain = p->in_c % 4u != 0u ? p->k16 : 0u;
+  uint8_t *const patch = scratch + 4u * (size_t)p->k8;
+  const size_t plain = p->in_c % 4u != 0u ? p->k8 : 0u;
   int32_t *const acc_a = (int32_t *)(void *)(patch + plain);
   int32_t *const acc_b = acc_a + ((p->out_c + 3u) & ~3u);
   const size_t n = (size_t)p->out_h * p->out_w;
@@ -366,9 +372,9 @@ TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8
       sum_b = tfk__conv_2d_patch_split(p, input, j / p->out_w, j % p->out_w, pair + 2);
     } else {
       sum_a = tfk__conv_2d_patch(p, input, i / p->out_w, i % p->out_w, patch);
-      tfk__conv_2d_split(patch, p->k16, pair);
+      tfk__conv_2d_split(patch, p->k8, pair);
       sum_b = tfk__conv_2d_patch(p, input, j / p->out_w, j % p->out_w, patch);
-      tfk__conv_2d_split(patch, p->k16, pair + 2);
+      tfk__conv_2d_split(patch, p->k8, pair + 2);
     }
     tfk__conv_2d_pair(p, pair, (int32_t)(sum_a << 7), (int32_t)(sum_b << 7), acc_a, acc_b);
     tfk__conv_2d_requantize(p, acc_a, output + i * p->out_c, acc_b, output + j * p->out_c);
@@ -393,15 +399,15 @@ TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8
     TFK__CONV_2D_PIN(s1);           \
   } while (0)
 
-/* The accumulators of every output channel (and a padding row) of one pixel from its k16-byte
+/* The accumulators of every output channel (and a padding row) of one pixel from its k8-byte
  * patch (sum: the sum of its bytes). */
 TFK_FN void tfk__conv_2d_pixel(const tfk_conv_2d_params *p, const uint8_t *patch, uint32_t sum,
                                int32_t *acc) {
-  const uint8_t *const x_end = patch + p->k16;
+  const uint8_t *const x_end = patch + p->k8;
   const int32_t correction = (int32_t)(sum << 7);
   size_t o;
   for (o = 0; o < p->out_c; o += 2u) {
-    const uint8_t *w = p->weights + (o / 4u) * (size_t)p->k16 * 4u + (o % 4u) * 4u;
+    const uint8_t *w = p->weights + (o / 4u) * (size_t)p->k8 * 4u + (o % 4u) * 4u;
     const uint8_t *x = patch;
     uint32_t s0 = 0, s1 = 0;
     do {
@@ -420,13 +426,13 @@ TFK_FN void tfk__conv_2d_pixel(const tfk_conv_2d_params *p, const uint8_t *patch
 #undef TFK__CONV_2D_PIN
 
 /* input: (in_h, in_w, in_c) offset binary; output: (out_h, out_w, out_c) offset binary;
- * scratch: TFK_CONV_2D_SCRATCH_BYTES(k16, in_c, out_c) bytes, 8-aligned (this path uses a
- * patch of k16 bytes, then the accumulators of one pixel: k16 + 4 * ceil4(out_c) fits). */
+ * scratch: TFK_CONV_2D_SCRATCH_BYTES(k8, in_c, out_c) bytes, 8-aligned (this path uses a
+ * patch of k8 bytes, then the accumulators of one pixel: k8 + 4 * ceil4(out_c) fits). */
 TFK_FN void tfk_conv_2d(const tfk_conv_2d_params *p, const uint8_t *input, uint8_t *output,
                         uint8_t *scratch) {
   const int direct = p->kh == 1u && p->kw == 1u && p->pad_top == 0u && p->pad_left == 0u &&
-                     p->in_c == p->k16;
-  int32_t *const acc = (int32_t *)(void *)(scratch + p->k16);
+                     p->in_c == p->k8;
+  int32_t *const acc = (int32_t *)(void *)(scratch + p->k8);
   size_t oy, ox, i;
   for (oy = 0; oy < p->out_h; oy++) {
     for (ox = 0; ox < p->out_w; ox++) {
