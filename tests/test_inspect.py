@@ -80,7 +80,12 @@ def models(tmp_path_factory) -> dict:
     exp = keras.Sequential(
         [keras.Input((12,)), keras.layers.Dense(16), keras.layers.Activation("exponential")]
     )
+    # a dilated convolution with a free batch: SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND
+    L = keras.layers
+    dilated = keras.Sequential([keras.Input((12, 12, 1)), L.Conv2D(2, 3, dilation_rate=2),
+                                L.Flatten(), L.Dense(3)])  # fmt: skip
     paths = {
+        "dilated_int8": _convert(dilated, out, "dilated_int8.tflite", images[:20, :12, :12, :1]),
         "cnn_int8": _convert(cnn, out, "cnn_int8.tflite", images),
         "cnn_float": _convert(cnn, out, "cnn_float.tflite", None),
         "dense_int8": _convert(dense, out, "dense_int8.tflite", rows),
@@ -134,11 +139,13 @@ def test_arena_is_the_generated_headers(models, tmp_path, capsys):
 
 
 def test_unsupported_operators_are_named_in_words(models, capsys):
-    doc = inspect_model(models["paths"]["cnn_int8"])
-    c = {u["op"] for u in doc["unsupported"] if u["stage"] == "c"}
-    assert {"CONV_2D", "DEPTHWISE_CONV_2D"} <= c
-    assert all("FULLY_CONNECTED" in u["supported"] for u in doc["unsupported"])
-    assert doc["arena"]["bytes"] is None and "CONV_2D" in doc["arena"]["reason"]
+    from tinyflash.firmware_c.plan import SUPPORTED
+
+    doc = inspect_model(models["paths"]["dilated_int8"])
+    c = [u["op"] for u in doc["unsupported"] if u["stage"] == "c"]
+    assert c == ["SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"]  # the RESHAPE's SHAPE chain is dropped
+    assert all(u["supported"] == list(SUPPORTED) for u in doc["unsupported"])
+    assert doc["arena"]["bytes"] is None and "SPACE_TO_BATCH_ND" in doc["arena"]["reason"]
     doc = inspect_model(models["paths"]["exp"])  # the runtime's reader refuses EXP
     assert [(u["op"], u["stage"]) for u in doc["unsupported"]] == [("EXP", "runtime")]
     assert [r["op"] for r in doc["layers"]] == ["FULLY_CONNECTED", "EXP"]

@@ -178,9 +178,9 @@ def _support(model: Any, path: Path, data: bytes, fmt: str) -> tuple[dict, list[
             return {"bytes": None, "reason": str(exc)}, missing or [_entry(None, "c", str(exc))]
         return {"bytes": plan.arena_bytes, "by": "firmware_c/plan.py (int8 header)"}, []
     from tinyflash.firmware_c.generate import generate_float_header
+    from tinyflash.firmware_c.plan import supported
 
-    floats = ("FULLY_CONNECTED", "SOFTMAX", "LOGISTIC", "TANH", "RELU", "RELU6", "RESHAPE")
-    missing = _c_missing(model, floats, "float32")
+    missing = _c_missing(model, supported("float32"), "float32")
     try:
         text = generate_float_header(path, "inspect")
     except UserError as exc:
@@ -200,7 +200,9 @@ def _entry(
 
 
 def _c_missing(model: Any, supported: tuple[str, ...], kind: str) -> list[dict]:
-    skip = ("QUANTIZE", "DEQUANTIZE") if kind == "int8" else ()
+    from tinyflash.firmware_c.plan import SHAPE_OPS  # dropped when they only shape a RESHAPE
+
+    skip = (*SHAPE_OPS, "QUANTIZE", "DEQUANTIZE") if kind == "int8" else SHAPE_OPS
     layers = _layers_from_graph(model.graph, {})
     return [
         _entry(x, "c", f"no {kind} C kernel", list(supported))
