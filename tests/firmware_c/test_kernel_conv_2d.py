@@ -24,7 +24,7 @@ from tinyflash.firmware_c.emit.int8 import conv_2d
 from tinyflash.runtime import fixedpoint as fp
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "runtime"))
-from runtime_testkit import act_t, bias_t, filter_t, one_op, tflm_tensors  # noqa: E402
+from runtime_testkit import act_t, bias_t, filter_t, litert_tensors, one_op, tflm_tensors  # noqa: E402
 
 C_DIR = Path(__file__).parent / "c"
 PREFIX = "ck"
@@ -203,14 +203,16 @@ def test_requantization_matches_runtime_fixedpoint(tool, tmp_path):
         np.testing.assert_array_equal(got[:, 1], want, err_msg=f"right-shift loop {form}")
 
 
-def test_host_matches_tflm(models, tool, tmp_path):
-    """Once against TFLM's own interpreter (the runtime's tests pin it on these builders)."""
+def test_host_matches_tflm_and_litert(models, tool, tmp_path):
+    """Once against TFLM's own interpreter and ai-edge-litert BUILTIN_REF directly (the
+    runtime's tests pin the runtime to both on these builders)."""
     tool("gcc")
-    for case in ("stride2_same_odd", "dilation2_valid", "1x1_in_place"):
+    for case in ("stride2_same_odd", "dilation2_valid", "1x1_in_place", "shift_around_0"):
         x = inputs(models[case], 6, seed=3)
-        got, _ = run_c(models[case], x, "tflm", tmp_path / case)
-        want = tflm_tensors(models[case], x)["y"].reshape(len(x), -1)
-        np.testing.assert_array_equal(got, want, err_msg=case)
+        for rounding, reference in (("tflm", tflm_tensors), ("litert", litert_tensors)):
+            got, _ = run_c(models[case], x, rounding, tmp_path / case / rounding)
+            want = reference(models[case], x)["y"].reshape(len(x), -1)
+            np.testing.assert_array_equal(got, want, err_msg=f"{case} {rounding}")
 
 
 QEMU_CASES = [
