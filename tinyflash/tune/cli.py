@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -138,8 +139,11 @@ def run(args: argparse.Namespace) -> int:
         (out / "workers").mkdir(exist_ok=True)
         for i in range(1, args.workers):
             log = (out / "workers" / f"worker-{i}.log").open("w")
+            # a session of its own: a terminal's Ctrl-C reaches this process only, which
+            # passes it on once (twice would abort the workers' current trials)
             children.append(subprocess.Popen(_child_argv(args, storage_url, i), stdout=log,
-                                             stderr=subprocess.STDOUT))  # fmt: skip
+                                             stderr=subprocess.STDOUT,
+                                             start_new_session=True))  # fmt: skip
         say(f"tune: {len(children)} more worker process(es), logs in {out / 'workers'}")
 
     from tinyflash.tune.objective import Objective
@@ -155,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         why = run_worker(study, objective, target, deadline, stop, after=progress.update)
     for child in children:
         if stop.requested:
-            child.send_signal(__import__("signal").SIGINT)
+            child.send_signal(signal.SIGINT)
         child.wait()
     if args.worker:
         print(f"worker done: {why}")
