@@ -1,7 +1,8 @@
 """CONV_2D int8 in C (firmware_c/tfk_conv_2d.c + emit/int8/conv_2d.py), one step at a time:
-every output byte of the emitted C against tinyflash.runtime in both rounding modes and against
-TFLM's interpreter, on random rows plus all -128 and all 127. The portable path on the host
-(gcc), the Cortex-M4 DSP path and the Cortex-M0 portable path under QEMU. Cases: SAME / VALID,
+every output byte of the emitted C against tinyflash.runtime in both rounding modes, and against
+TFLM's interpreter and ai-edge-litert BUILTIN_REF, on random rows plus all -128 and all 127. The
+portable path on the host (gcc, ASan + UBSan), the Cortex-M4 DSP and portable paths and the
+Cortex-M0 path under QEMU; the requantization alone on 30,000 edge and random values. Cases: SAME / VALID,
 strides (also asymmetric), dilation, 1x1 in place and through a patch, odd sizes and channel
 counts, per-tensor weights, every fused activation."""
 
