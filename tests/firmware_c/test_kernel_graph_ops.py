@@ -1,7 +1,8 @@
 """MEAN, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, MUL, PAD and CONCATENATION through the whole header
 (firmware_c/header.py: plan, arena, entry point, c_parity's driver), not only as one step: every
 output byte equals tinyflash.runtime in both modes, on small graphs where the planner places the
-tensors (ADD and MUL in place on the residual / square forms, PAD feeding the second input)."""
+tensors (ADD and MUL in place on the residual / square forms, PAD feeding the second input);
+and each op's step under AddressSanitizer + UndefinedBehaviorSanitizer."""
 
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1] / "run
                 str(Path(__file__).parents[1] / "runtime" / "ops")]  # fmt: skip
 
 from runtime_testkit import binary_model, random_input, two_input_model  # noqa: E402
+from step_harness import run_step  # noqa: E402
 from test_concatenation import concat_model  # noqa: E402
 from test_mean import mean_model  # noqa: E402
 from test_pad import pad_model  # noqa: E402
@@ -41,10 +43,12 @@ OURS = {
     "AVERAGE_POOL_2D": average_pool_2d.EMITTER,
 }
 MODELS = {
-    "residual_add": lambda: two_input_model("ADD", (1, 4, 4, 8), (0.05, -3), (0.07, -3),
-                                            (0.09, 2), "RELU"),  # fmt: skip
-    "square_mul": lambda: two_input_model("MUL", (1, 4, 4, 8), (0.05, -3), (0.05, -3),
-                                          (0.2, -100)),  # fmt: skip
+    "residual_add": lambda: two_input_model(
+        "ADD", (1, 4, 4, 8), (0.05, -3), (0.07, -3), (0.09, 2), "RELU"
+    ),  # fmt: skip
+    "square_mul": lambda: two_input_model(
+        "MUL", (1, 4, 4, 8), (0.05, -3), (0.05, -3), (0.2, -100)
+    ),  # fmt: skip
     "concat": lambda: concat_model(3, extra=3, shape=(1, 3, 5, 3)),
     "max_pool": lambda: pool_model("MAX_POOL_2D"),
     "average_pool": lambda: pool_model("AVERAGE_POOL_2D", fused="RELU"),
@@ -76,3 +80,28 @@ def test_header_matches_runtime(name, tool, tmp_path, monkeypatch):
         x = random_input(model=data, n=40, seed=3)
         got = c_parity.run_driver(exe, x, np.int8, int(np.prod(model.output.shape)))
         np.testing.assert_array_equal(got, model(x).reshape(len(x), -1), err_msg=mode)
+
+
+SANITIZED = {  # model, op index of the step under test
+    "residual_add": 1,
+    "square_mul": 1,
+    "concat": 1,
+    "max_pool": 0,
+    "average_pool": 0,
+    "mean": 0,
+    "pad": 0,
+    "mul_constant": 0,
+}
+
+
+@pytest.mark.parametrize("name", list(SANITIZED))
+def test_step_under_sanitizers(name, tool, tmp_path):
+    tool("gcc")
+    data = MODELS[name]()
+    model = rt.load(data)
+    op = model.graph.operators[SANITIZED[name]].op
+    x = random_input(model=data, n=20, seed=5)
+    flags = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+    got, want, _ = run_step(data, x, OURS[op], "tflm", tmp_path, op_index=SANITIZED[name],
+                            opt="-O1", flags=flags)  # fmt: skip
+    np.testing.assert_array_equal(got, want)
