@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -189,13 +189,6 @@ def models() -> dict[str, tuple[bytes, str]]:
     return out
 
 
-@dataclass(frozen=True)
-class ConstSlot(TensorSlot):
-    """A TensorSlot with the constant's values (what the plan gives for kind "const")."""
-
-    data: np.ndarray | None = None
-
-
 def _plan_one_op(model: rt.Model, in_place: bool = False) -> tuple[Step, Context, int, int, int]:
     """The single operator as Step + Context: activations packed at 16-byte offsets (in_place:
     the output at the first input's offset). Returns step, context, input offset, output
@@ -208,7 +201,7 @@ def _plan_one_op(model: rt.Model, in_place: bool = False) -> tuple[Step, Context
         t = graph.tensors[index]
         size = math.prod(t.shape)
         if t.data is not None:
-            tensors[index] = ConstSlot(index, t.name, t.shape, t.dtype, "const", data=t.data)
+            tensors[index] = TensorSlot(index, t.name, t.shape, t.dtype, "const", data=t.data)
             continue
         nbytes = -(-4 * size // ALIGN) * ALIGN
         tensors[index] = TensorSlot(index, t.name, t.shape, t.dtype, "arena", offset, nbytes)
