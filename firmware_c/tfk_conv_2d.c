@@ -251,14 +251,28 @@ TFK_FN uint32_t tfk__conv_2d_patch_split(const tfk_conv_2d_params *p, const uint
   const uint32_t pad_lanes = (uint32_t)p->pad_byte * 0x00010001u;
   const long y0 = (long)(oy * p->stride_h) - (long)p->pad_top;
   const long x0 = (long)(ox * p->stride_w) - (long)p->pad_left;
+  const int row_inside = x0 >= 0 && x0 + (long)p->kw <= (long)p->in_w && p->dilation_w == 1u;
   tfk__u32a *dst = pair;
   uint32_t sum = 0;
   size_t ky, kx, i;
   for (ky = 0; ky < p->kh; ky++) {
     const long y = y0 + (long)(ky * p->dilation_h);
+    const int y_inside = y >= 0 && y < (long)p->in_h;
+    if (y_inside && row_inside) { /* the filter row is one run of kw * in_c bytes */
+      const tfk__u32a *src =
+          (const tfk__u32a *)(const void *)(input + ((size_t)y * p->in_w + (size_t)x0) * p->in_c);
+      for (i = 0; i < p->kw * words; i++) {
+        const uint32_t v = src[i];
+        sum = __usada8(v, 0u, sum);
+        dst[0] = __uxtb16(v);
+        dst[1] = tfk__conv_2d_uxtb16_ror8(v);
+        dst += 4;
+      }
+      continue;
+    }
     for (kx = 0; kx < p->kw; kx++) {
       const long x = x0 + (long)(kx * p->dilation_w);
-      if (y < 0 || y >= (long)p->in_h || x < 0 || x >= (long)p->in_w) {
+      if (!y_inside || x < 0 || x >= (long)p->in_w) {
         for (i = 0; i < words; i++) {
           dst[0] = pad_lanes;
           dst[1] = pad_lanes;
