@@ -142,6 +142,7 @@ CASES = {
     "stride2_valid": {"stride": (2, 2), "padding": "VALID", "cin": 4, "cout": 6},
     "dilation2_same": {"dilation": (2, 2)},
     "dilation2_valid": {"dilation": (2, 2), "padding": "VALID", "hw": (11, 9)},
+    "dilation2_words": {"dilation": (1, 2), "cin": 8, "cout": 6},  # DSP: word patches per tap
     "1x1_in_place": {"k": (1, 1), "cin": 16, "cout": 8},  # the portable path reads x in place
     "1x1_stride2_in_place": {"k": (1, 1), "stride": (2, 2), "cin": 32, "cout": 7},
     "1x1_patch": {"k": (1, 1), "cin": 8, "cout": 4},
@@ -219,6 +220,7 @@ def test_host_matches_tflm_and_litert(models, tool, tmp_path):
 QEMU_CASES = [
     "same_3x3_odd",
     "dilation2_valid",
+    "dilation2_words",
     "1x1_stride2_in_place",
     "asymmetric",
     "per_tensor",
