@@ -216,11 +216,11 @@ def _text(plan: Plan, p: str, source: str, sha: str, accuracy: str | None, image
         f"{plan.dtype}.",
         *([f"Rounding:  {ROUNDING_TEXT[plan.rounding]}"] if int8 else []),
         f"Accuracy:  {accuracy or 'not recorded (no manifest.json accuracy)'}",
-        f"Footprint: {plan.const_bytes} B of constant arrays (weights, biases, multipliers, tables)",
-        "           in flash, plus a few bytes of parameter structs per step"
-        + (" and the 256 B pixel table of classify;" if image and int8 else ";"),
-        f"           {plan.arena_bytes} B arena in RAM ({P}_ARENA_SIZE), planned from tensor",
-        f"           lifetimes; its peak is at step s{max(plan.arena.peak_step, 0)}: {peak}.",
+        f"Footprint: {plan.const_bytes} B of constant arrays in flash (weights, biases, multipliers,",
+        "           tables), plus a few bytes of parameter structs per step"
+        + (" and 256 B of pixel table;" if image and int8 else ";"),
+        f"           {plan.arena_bytes} B arena in RAM ({P}_ARENA_SIZE), planned from tensor lifetimes;",
+        f"           its peak is at step s{max(plan.arena.peak_step, 0)}: {peak}.",
         "Steps (name, operator, input shape -> output shape @ arena offset):",
         *_step_lines(plan),
         "",
