@@ -13,7 +13,7 @@
  * Both identities are exact for m_y in [0, 2^31): |a' + b'| < 2^28 since the input multipliers
  * are below 1/2, and e is capped at 30 (rounding s by 2^30 or 2^31 gives 0 alike for |s| < 2^29);
  * the generator checks the bounds on the actual tables. About 20 instructions per element on
- * Cortex-M4 at -O2 (measured under QEMU), 76 on Cortex-M0 (the 64-bit multiply is a call there).
+ * Cortex-M4 at -O2 (measured under QEMU), 54 on Cortex-M0+ (no 32x32->64 multiply there).
  *
  * Broadcasting: the output (contiguous) is walked as a collapsed shape (d0, d1, d2, d3); each
  * input steps by stride[k] elements along axis k, 0 where it is broadcast. Same shapes collapse
@@ -40,12 +40,32 @@ typedef struct {
   uint8_t act_max;
 } tfk_add_params;
 
-/* (x * m + 2^31) >> 32, the rounded high word of the 64-bit product (SMMULR on Cortex-M4). */
+/* 1: the 16x16 form of tfk__add_high_mul (default on Thumb-1; tests set it on the host). */
+#ifndef TFK__ADD_MUL16
+#if defined(__thumb__) && !defined(__thumb2__)
+#define TFK__ADD_MUL16 1
+#else
+#define TFK__ADD_MUL16 0
+#endif
+#endif
+
+/* (x * m + 2^31) >> 32, the rounded high word of the 64-bit product, for any int32 x and m in
+ * [0, 2^31): SMMULR on Cortex-M4/M7; on Thumb-1 (Cortex-M0/M0+, no 32x32->64 multiply, where
+ * the int64 product is a call to __aeabi_lmul) from four 16x16 products, Hacker's Delight mulhs
+ * with the rounding bit (bit 31 of the low word) taken from w1; elsewhere int64 (SMULL). */
 TFK_FN int32_t tfk__add_high_mul(int32_t x, int32_t m) {
 #if TFK_USE_DSP
   int32_t r;
   __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(x), "r"(m));
   return r;
+#elif TFK__ADD_MUL16
+  const uint32_t u0 = (uint32_t)x & 0xFFFFu;
+  const int32_t u1 = x >> 16;
+  const uint32_t v0 = (uint32_t)m & 0xFFFFu;
+  const uint32_t v1 = (uint32_t)m >> 16; /* < 2^15: m >= 0 */
+  const int32_t t = u1 * (int32_t)v0 + (int32_t)((u0 * v0) >> 16);
+  const uint32_t w1 = u0 * v1 + ((uint32_t)t & 0xFFFFu);
+  return u1 * (int32_t)v1 + (t >> 16) + (int32_t)((w1 + 0x8000u) >> 16);
 #else
   return (int32_t)(((int64_t)x * (int64_t)m + ((int64_t)1 << 31)) >> 32);
 #endif

@@ -4,6 +4,7 @@ shapes, a per-channel and a per-pixel constant, a lower-rank constant, dense row
 input scales, fused activations) and on the residual form (two activations), random and extreme
 inputs, in place and not; the same under QEMU on Cortex-M0 and M4 (DSP and portable)."""
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,9 +15,10 @@ sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1] / "run
                 str(Path(__file__).parents[1] / "runtime" / "ops")]  # fmt: skip
 
 from runtime_testkit import FUSED, binary_model, random_input, tflm_tensors, two_input_model  # noqa: E402, I001
-from step_harness import run_step  # noqa: E402
+from step_harness import C_DIR, run_step  # noqa: E402
 from test_add import CASES  # noqa: E402
 
+from tinyflash.firmware_c import toolchain as tc  # noqa: E402
 from tinyflash.firmware_c.emit.int8.add import EMITTER, broadcast_dims  # noqa: E402
 from tinyflash.runtime.errors import UnsupportedOperatorError  # noqa: E402
 
@@ -101,3 +103,15 @@ def test_under_qemu(target, flags, tool, tmp_path):
                                  target=target, flags=flags)  # fmt: skip
     np.testing.assert_array_equal(got, want)
     assert counts and len(counts) == len(x)
+
+
+def test_thumb1_high_mul_matches_int64(tool, tmp_path):
+    """The Cortex-M0 form of ADD's and MUL's rounded high multiply (four 16x16 products), run on
+    the host, equals the int64 definition on edges and 4,000,000 random pairs."""
+    tool("gcc")
+    flags = (f"-I{tc.HERE}", "-DTFK__ADD_MUL16=1", "-DTFK__MUL_MUL16=1", "-DTFK_USE_DSP=0",
+             "-fsanitize=undefined", "-fno-sanitize-recover=all")  # fmt: skip
+    exe = tc.compile_host([C_DIR / "high_mul_check.c"], tmp_path / "hm", flags=flags)
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "bad 0"
