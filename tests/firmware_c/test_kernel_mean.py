@@ -78,3 +78,14 @@ def test_under_qemu(target, flags, tool, tmp_path):
                                      flags=flags)  # fmt: skip
         np.testing.assert_array_equal(got, want, err_msg=f"{case} {target} {flags}")
         assert counts and len(counts) == len(x)
+
+
+@pytest.mark.parametrize("axes,keep", [((3,), False), ((2, 3), True), ((1, 2, 3), False)])
+def test_other_axes_match_tflm(axes, keep, tool, tmp_path):
+    """Channels (inner 1), W and C, and all three: the same (outer, count, inner) kernel."""
+    tool("gcc")
+    model = mean_model(hw=(4, 5), c=6, axes=axes, keep=keep, out_q=(0.02, 3))
+    x = random_input(model, 20, seed=6)
+    got, want, _ = run_step(model, x, EMITTER, "tflm", tmp_path)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, tflm_tensors(model, x)["y"])
