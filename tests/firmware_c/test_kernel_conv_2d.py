@@ -149,6 +149,7 @@ CASES = {
     "10x4_stride2_dscnn": {"k": (10, 4), "stride": (2, 2), "hw": (49, 10), "cin": 1, "cout": 8},
     "asymmetric": {"stride": (2, 1), "k": (3, 2), "dilation": (1, 2), "cout": 1},
     "per_tensor": {"per_channel": False, "cin": 16, "cout": 16},
+    "wide_k": {"cin": 130, "cout": 4, "hw": (5, 5)},  # K = 1170: long rows, an 8-input tail
     "relu": {"fused": "RELU", "stride": (2, 2)},
     "relu6": {"fused": "RELU6", "cout": 9},
     "relu_n1_to_1": {"fused": "RELU_N1_TO_1"},
@@ -224,6 +225,7 @@ QEMU_CASES = [
     "1x1_stride2_in_place",
     "asymmetric",
     "per_tensor",
+    "wide_k",
     "relu6",
     "shift_around_0",
     "left_shift",
