@@ -38,26 +38,66 @@ TFK_FN void tfk__conv_2d_f32_taps(int origin, int k, int d, int size, int *begin
   *end = t;
 }
 
+/* One output pixel's channels [oc, oc + 4): four sums side by side, so every input value
+ * loaded feeds four multiply-adds. Each sum still adds its own terms in the reference's
+ * (ky, kx, ic) order: the same floats as one channel at a time. */
+TFK_FN void tfk__conv_2d_f32_4(const tfk_conv_2d_f32_params *p, const float *filter,
+                               const float *bias, const float *input, float *y, int oc,
+                               int x0, int y0, int ky_begin, int ky_end, int kx_begin,
+                               int kx_end) {
+  const int filter_size = p->k_h * p->k_w * p->in_c;
+  const int kx_step = p->dilation_w == 1 ? kx_end - kx_begin : 1;
+  const int n = p->dilation_w == 1 ? (kx_end - kx_begin) * p->in_c : p->in_c;
+  float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
+  int ky, kx, j;
+  for (ky = ky_begin; ky < ky_end; ky++) {
+    const int iy = y0 + ky * p->dilation_h;
+    for (kx = kx_begin; kx < kx_end; kx += kx_step) {
+      const float *x = input + (iy * p->in_w + x0 + kx * p->dilation_w) * p->in_c;
+      const float *w0 = filter + oc * filter_size + (ky * p->k_w + kx) * p->in_c;
+      const float *w1 = w0 + filter_size;
+      const float *w2 = w1 + filter_size;
+      const float *w3 = w2 + filter_size;
+      for (j = 0; j < n; j++) {
+        const float v = x[j];
+        t0 += v * w0[j];
+        t1 += v * w1[j];
+        t2 += v * w2[j];
+        t3 += v * w3[j];
+      }
+    }
+  }
+  y[oc] = t0 + (bias != NULL ? bias[oc] : 0.0f);
+  y[oc + 1] = t1 + (bias != NULL ? bias[oc + 1] : 0.0f);
+  y[oc + 2] = t2 + (bias != NULL ? bias[oc + 2] : 0.0f);
+  y[oc + 3] = t3 + (bias != NULL ? bias[oc + 3] : 0.0f);
+}
+
 /* filter: (out_c, k_h, k_w, in_c); bias: (out_c,) or NULL (adds 0.0f). input and output must
  * not overlap. With dilation_w == 1 one filter row's taps inside the image are one contiguous
  * run of floats in both the input and the filter: a single loop of (kx_end - kx_begin) * in_c
- * multiply-adds, in the same (kx, ic) order. */
+ * multiply-adds, in the same (kx, ic) order. Output channels go four at a time
+ * (tfk__conv_2d_f32_4), the last out_c % 4 one at a time. */
 TFK_FN void tfk_conv_2d_f32(const tfk_conv_2d_f32_params *p, const float *filter,
                             const float *bias, const float *input, float *output) {
   const int filter_size = p->k_h * p->k_w * p->in_c; /* floats per output channel */
-  float *y = output;
   int oy, ox, oc, ky, kx, j, ky_begin, ky_end, kx_begin, kx_end;
   for (oy = 0; oy < p->out_h; oy++) {
     const int y0 = oy * p->stride_h - p->pad_top;
     tfk__conv_2d_f32_taps(y0, p->k_h, p->dilation_h, p->in_h, &ky_begin, &ky_end);
     for (ox = 0; ox < p->out_w; ox++) {
       const int x0 = ox * p->stride_w - p->pad_left;
+      float *y = output + (oy * p->out_w + ox) * p->out_c;
       /* dilation_w == 1: kx runs as one block of n floats; otherwise one kx at a time */
       int kx_step, n;
       tfk__conv_2d_f32_taps(x0, p->k_w, p->dilation_w, p->in_w, &kx_begin, &kx_end);
       kx_step = p->dilation_w == 1 ? kx_end - kx_begin : 1;
       n = p->dilation_w == 1 ? (kx_end - kx_begin) * p->in_c : p->in_c;
-      for (oc = 0; oc < p->out_c; oc++) {
+      for (oc = 0; oc + 4 <= p->out_c; oc += 4) {
+        tfk__conv_2d_f32_4(p, filter, bias, input, y, oc, x0, y0, ky_begin, ky_end, kx_begin,
+                           kx_end);
+      }
+      for (; oc < p->out_c; oc++) {
         const float *w_oc = filter + oc * filter_size;
         float total = 0.0f;
         for (ky = ky_begin; ky < ky_end; ky++) {
@@ -71,7 +111,7 @@ TFK_FN void tfk_conv_2d_f32(const tfk_conv_2d_f32_params *p, const float *filter
             }
           }
         }
-        *y++ = total + (bias != NULL ? bias[oc] : 0.0f);
+        y[oc] = total + (bias != NULL ? bias[oc] : 0.0f);
       }
     }
   }
