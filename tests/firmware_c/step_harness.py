@@ -5,8 +5,8 @@ way of asking "what does this kernel + emitter compute for these inputs".
 
 The model is loaded by tinyflash.runtime (its prepared params are the step's params); the step's
 arena inputs and output get 16-aligned offsets of our choosing (the output on the first input's
-bytes with in_place=True); constant inputs are TensorSlots of kind "const" that carry their
-values (`ConstSlot.data`). The emitted constants and call are wrapped with the inlined kernel
+bytes with in_place=True); constant inputs are TensorSlots of kind "const" with their values
+(`data`), as the plan makes them. The emitted constants and call are wrapped with the inlined kernel
 sources into step.h for tests/firmware_c/c/step_check.c, compiled for the host or a Cortex-M
 (QEMU, instruction counts per record), and fed the step's input values from the runtime's trace
 of the graph input x. `want` is the runtime's output of the step, `got` the C's, both int8.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +27,6 @@ from tinyflash.firmware_c.emit.base import ALIGN, Context, OpEmitter, Step, Tens
 
 C_DIR = Path(__file__).parent / "c"
 PREFIX = "tk"
-
-
-@dataclass(frozen=True)
-class ConstSlot(TensorSlot):
-    """A constant tensor's slot with its values (the int8 or int32 array of the graph)."""
-
-    data: np.ndarray | None = None
 
 
 def _aligned(n: int) -> int:
@@ -58,8 +50,8 @@ def build_step(model: rt.Model, op_index: int = 0, in_place: bool = False) -> tu
         zp = int(q.zero_point[0]) if q is not None and q.zero_point.size == 1 else None
         shape = tuple(int(d) for d in tensor.shape)
         if tensor.data is not None:
-            slots[t] = ConstSlot(t, tensor.name, shape, tensor.dtype, "const", 0, 0, scale, zp,
-                                 np.asarray(tensor.data))  # fmt: skip
+            slots[t] = TensorSlot(t, tensor.name, shape, tensor.dtype, "const", 0, 0, scale, zp,
+                                  data=np.asarray(tensor.data))  # fmt: skip
             continue
         nbytes = _aligned(math.prod(shape) * np.dtype(tensor.dtype).itemsize)
         slots[t] = TensorSlot(t, tensor.name, shape, tensor.dtype, "arena", at, nbytes, scale, zp)

@@ -60,16 +60,15 @@ def broadcast_dims(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...],
 
 
 def const_input(step: Step, ctx: Context, index: int, what: str) -> tuple[str, int]:
-    """A constant int8 input as a static const offset-binary array -> (C text, bytes). The
-    tensor's values come from its TensorSlot (`data`, set by the plan for kind "const")."""
+    """A constant int8 input (its TensorSlot.data) as a static const offset-binary array ->
+    (C text, bytes)."""
     slot = ctx.tensors[index]
-    data = getattr(slot, "data", None)
-    if data is None:
+    if slot.data is None or slot.dtype != "int8":
         raise UnsupportedOperatorError(
-            f"{step.name}: {step.op} constant input {slot.name!r} has no values in the plan's "
-            "tensor table; expected TensorSlot.data for kind 'const'"
+            f"{step.name}: {step.op} constant input {slot.name!r} ({slot.dtype}); expected int8 "
+            "values in the plan's TensorSlot.data"
         )
-    u = (np.asarray(data, np.int64).reshape(-1) + 128).astype(np.uint8)
+    u = (np.asarray(slot.data, np.int64).reshape(-1) + 128).astype(np.uint8)
     text = f"""/* {slot.shape} uint8: constant {slot.name!r}, offset binary (q + 128) */
 static const uint8_t {ctx.name(step, what)}[{u.size}] = {{
 {c_array(u, 16)}
