@@ -198,3 +198,31 @@ def test_a_softmax_on_near_constant_logits_is_refused_before_tflm_aborts(tmp_pat
     with pytest.raises(UserError, match="near-constant logits"):
         export_model(tmp_path / "m.keras", tmp_path / "x.npy", tmp_path / "run", log=print)
     assert not (tmp_path / "run" / "manifest.json").exists()
+
+
+def test_a_concatenate_exports_to_tflite_and_onnx_and_runs_as_in_tflm():
+    """CONCATENATION (TFLite) and Concat (ONNX) are in the exporter's operator sets, which are
+    the runtime's kernel registries; the int8 model equals TFLM bit for bit."""
+    import keras
+    import onnx
+
+    import tinyflash.runtime as rt
+    from tinyflash.export import onnx as onnx_export
+    from tinyflash.export import reference
+    from tinyflash.export.tflite import convert_int8, tflite_ops
+
+    L = keras.layers
+    keras.utils.set_random_seed(11)
+    x = inputs = keras.Input((8, 8, 3))
+    x = L.Concatenate()([L.Conv2D(4, 3, padding="same", activation="relu")(x),
+                         L.Conv2D(3, 1, activation="relu")(x)])  # fmt: skip
+    model = keras.Model(inputs, L.Dense(2)(L.GlobalAveragePooling2D()(x)))
+    calibration = np.random.default_rng(12).random((16, 8, 8, 3), dtype=np.float32)
+    blob = convert_int8(model, calibration)
+    assert "CONCATENATION" in tflite_ops(blob)
+    float_onnx = onnx.load_from_string(onnx_export.convert_float32(model))
+    assert "Concat" in onnx_export.onnx_ops(float_onnx)
+    codes = np.random.default_rng(13).integers(-128, 128, (20, 8, 8, 3), dtype=np.int8)
+    ours = np.asarray(rt.load(blob)(codes))
+    np.testing.assert_array_equal(ours, reference.run_tflm(blob, codes))
+    assert len({row.tobytes() for row in ours}) > 1  # the outputs depend on the inputs
