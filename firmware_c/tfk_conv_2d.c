@@ -126,12 +126,12 @@ TFK_FN int32_t tfk__conv_2d_mbqm(int32_t acc, int32_t m, int32_t shift) {
   }
 }
 
-/* The output byte of one requantized value v: plus the output zero point, clamped to the fused
- * activation, offset binary. */
-TFK_FN uint8_t tfk__conv_2d_store(const tfk_conv_2d_params *p, int32_t v) {
-  v += p->out_zero_point;
-  v = v < p->act_min ? p->act_min : v;
-  v = v > p->act_max ? p->act_max : v;
+/* The output byte of one requantized value v: plus the output zero point zp, clamped to the
+ * fused activation's [lo, hi], offset binary. */
+TFK_FN uint8_t tfk__conv_2d_store(int32_t v, int32_t zp, int32_t lo, int32_t hi) {
+  v += zp;
+  v = v < lo ? lo : v;
+  v = v > hi ? hi : v;
   return (uint8_t)((uint32_t)v ^ 0x80u);
 }
 
@@ -145,25 +145,30 @@ TFK_FN int32_t tfk__conv_2d_mbqm_right(int32_t acc, int32_t m, int32_t e1, uint3
  * share each channel's multiplier and shift), for every channel. */
 TFK_FN void tfk__conv_2d_requantize(const tfk_conv_2d_params *p, const int32_t *acc,
                                     uint8_t *out, const int32_t *acc2, uint8_t *out2) {
+  /* Locals, not p->...: the byte stores below may alias *p as far as C is concerned, and the
+   * compiler would reload every field after each of them. */
+  const int32_t *const multiplier = p->multiplier;
+  const int8_t *const shift = p->shift;
+  const size_t n = p->out_c;
+  const int32_t zp = p->out_zero_point, lo = p->act_min, hi = p->act_max;
   size_t o;
   if (p->right_shifts_only) { /* the usual case: every multiplier below 1/2 */
-    for (o = 0; o < p->out_c; o++) {
-      const int32_t m = p->multiplier[o];
-      const int32_t e1 = -p->shift[o] - 1;
+    for (o = 0; o < n; o++) {
+      const int32_t m = multiplier[o];
+      const int32_t e1 = -shift[o] - 1;
       const uint32_t h = 1u << e1;
-      out[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm_right(acc[o], m, e1, h));
+      out[o] = tfk__conv_2d_store(tfk__conv_2d_mbqm_right(acc[o], m, e1, h), zp, lo, hi);
       if (out2 != NULL) {
-        out2[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm_right(acc2[o], m, e1, h));
+        out2[o] = tfk__conv_2d_store(tfk__conv_2d_mbqm_right(acc2[o], m, e1, h), zp, lo, hi);
       }
     }
     return;
   }
-  for (o = 0; o < p->out_c; o++) {
-    const int32_t m = p->multiplier[o];
-    const int32_t shift = p->shift[o];
-    out[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm(acc[o], m, shift));
+  for (o = 0; o < n; o++) {
+    const int32_t m = multiplier[o];
+    out[o] = tfk__conv_2d_store(tfk__conv_2d_mbqm(acc[o], m, shift[o]), zp, lo, hi);
     if (out2 != NULL) {
-      out2[o] = tfk__conv_2d_store(p, tfk__conv_2d_mbqm(acc2[o], m, shift));
+      out2[o] = tfk__conv_2d_store(tfk__conv_2d_mbqm(acc2[o], m, shift[o]), zp, lo, hi);
     }
   }
 }
