@@ -98,7 +98,7 @@ TFK_FN void tfk__dw_pixel(const tfk_dw_params *p, const uint8_t *input, uint8_t 
     int32_t acc = p->bias[o];
     for (ky = ky0; ky < ky1; ky++) {
       const uint8_t *row =
-          input + ((size_t)(iy0 + ky * p->dh) * p->in_w + (size_t)ix0) * p->in_c + (size_t)c;
+          input + ((ptrdiff_t)(iy0 + ky * p->dh) * p->in_w + ix0) * p->in_c + c;
       for (kx = kx0; kx < kx1; kx++) {
         const int32_t u = row[(size_t)(kx * p->dw) * p->in_c];
         acc += w[ky * p->kw + kx] * (u - p->pad);

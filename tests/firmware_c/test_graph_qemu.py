@@ -60,3 +60,34 @@ def test_qemu_graph_bit_exact(name, core, portable, rounding, cnn_models, tool, 
     want = reference.run_tflm(model, x) if rounding == "tflm" else (
         reference.run_litert(model, x, "reference"))  # fmt: skip
     np.testing.assert_array_equal(c, want.reshape(n, -1))
+
+
+@pytest.mark.parametrize("opt", ["-Os", "-O2"])
+@pytest.mark.parametrize("core", ["cortex-m0plus-mps2", "cortex-m4", "cortex-m7"])
+def test_graph_headers_compile_strict_for_every_core(core, opt, cnn_models, tool, tmp_path):
+    """The strict flags (-std=c99 -Wall -Wextra -Werror -pedantic ...) on every kernel a
+    convolutional graph pulls in, portable and DSP."""
+    tool("arm-none-eabi-gcc")
+    for name in ("mixed", "ds_cnn"):
+        model = cnn_models[name]["int8"]
+        (tmp_path / "m_model.h").write_text(header_text(model.read_bytes(), model.name, "m"))
+        flags = ("-DBARE_METAL", f"-I{tmp_path}", '-DMODEL_HEADER="m_model.h"',
+                 "-DMODEL_PREFIX=m", "-DMODEL_PREFIX_UPPER=M", "-DM_IMPLEMENTATION",
+                 "-DDRIVER_MODE=0")  # fmt: skip
+        tc.compile_arm([tc.TARGET_DIR / "driver.c"], tmp_path / f"{name}.elf", core, opt, flags)
+
+
+def test_inference_code_of_the_largest_model_within_8_kb(cnn_models, tool, tmp_path):
+    """The issue's budget: inference code (without constants) at most 8 KB at -Os, measured by
+    linking (firmware_c.footprint) for MobileNetV1 0.25, the model with the most kernels."""
+    from tinyflash.firmware_c import footprint
+
+    for t in ("arm-none-eabi-gcc", "arm-none-eabi-size", "arm-none-eabi-nm"):
+        tool(t)
+    model = cnn_models["mobilenet_v1_025"]["int8"]
+    (tmp_path / "m_model.h").write_text(header_text(model.read_bytes(), model.name, "m"))
+    rows = footprint.measure(tmp_path / "m_model.h", "m", tmp_path, ("cortex-m0plus", "cortex-m4"),
+                             ("-Os",))  # fmt: skip
+    for row in rows:
+        assert 0 < row["code"] <= 8192, row
+        assert row["constants"] > 0 and row["arena_bss"] > 0, row

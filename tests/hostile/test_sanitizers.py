@@ -260,3 +260,32 @@ def test_the_checks_can_fail(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 1 and "arrayIndexOutOfBounds" in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize("kind", ["int8", "float32"])
+@pytest.mark.parametrize("name", ["ds_cnn", "mobilenet_v1_025", "resnet8", "mixed"])
+def test_convolutional_headers_clean_under_sanitizers(name, kind, cnn_models, tmp_path):
+    """Every convolutional kernel (im2col scratch, depthwise row rings, pools, residual ADD,
+    PAD, CONCATENATION) under ASan + UBSan on extreme and random inputs, equal to the runtime."""
+    from c_parity import build_driver, run_driver
+
+    from tinyflash.firmware_c.header import header_text
+
+    require_tool("clang")
+    model = cnn_models[name][kind]
+    (tmp_path / "m_model.h").write_text(header_text(model.read_bytes(), model.name, "m"))
+    exe = build_driver(tmp_path / "m_model.h", "m", tmp_path, mode=0 if kind == "int8" else 2,
+                       cc="clang", opt="-O1", extra=SANITIZE)  # fmt: skip
+    m = rt.load(model)
+    shape, n_out = cnn_models[name]["shape"], int(np.prod(m.output.shape))
+    features = int(np.prod(shape))
+    if kind == "int8":
+        rng = np.random.default_rng(0)
+        x = rng.integers(-128, 128, (30, features)).astype(np.int8)
+        x[0], x[1], x[2], x[3] = -128, 127, 0, np.where(np.arange(features) % 2, 127, -128)
+        x = x.reshape(-1, *shape)
+        np.testing.assert_array_equal(run_driver(exe, x, np.int8, n_out), m(x).reshape(len(x), -1))
+    else:
+        x = np.random.default_rng(0).normal(0, 3, (8, *shape)).astype(np.float32)
+        c = run_driver(exe, x, np.float32, n_out)
+        np.testing.assert_allclose(c, m(x).reshape(len(x), -1), rtol=0, atol=1e-5)
