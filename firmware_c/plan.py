@@ -261,7 +261,7 @@ def plan_graph(model, dtype: str | None = None) -> Plan:
                 and x0 >= 0
                 and tensors[x0].kind == "arena"
                 and _buffer_last(members[buffer_of[x0]], last_read, kept) <= k
-                and tensors[out].nbytes <= max(tensors[m].nbytes for m in members[buffer_of[x0]])
+                and tensors[out].nbytes == tensors[x0].nbytes  # a broadcast input stays intact
             ):
                 buf = buffer_of[x0]
                 buffer_of[out] = buf

@@ -104,7 +104,7 @@ def _add_int8(p: AddInt8, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     za, zb, zy = p.zero_points
     ra, rb, ry = p.requant
     a2 = ra((a.astype(np.int64) - za) << LEFT_SHIFT)
-    a2 += rb((b.astype(np.int64) - zb) << LEFT_SHIFT)
+    a2 = a2 + rb((b.astype(np.int64) - zb) << LEFT_SHIFT)
     y = ry(a2)
     y += zy
     return np.clip(y, p.act_min, p.act_max, out=y).astype(np.int8)

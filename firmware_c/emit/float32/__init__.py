@@ -33,4 +33,5 @@ EMITTERS: dict[str, OpEmitter] = {
     "TANH": activation.EMITTER,
     "RELU": activation.EMITTER,
     "RELU6": activation.EMITTER,
+    "RELU_N1_TO_1": activation.EMITTER,
 }

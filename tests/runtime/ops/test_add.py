@@ -12,6 +12,7 @@ CASES = {
     "broadcast_pixel": ((1, 5, 4, 6), (1, 5, 4, 1)),
     "broadcast_lower_rank": ((1, 5, 4, 6), (6,)),
     "dense": ((1, 10), (1, 10)),
+    "broadcast_both": ((1, 5, 1, 6), (1, 1, 4, 1)),  # the first input smaller than the output
 }
 
 
