@@ -11,9 +11,9 @@
  *   acc[o] = bias[o] + sum_k w[o][k] * (x[k] - zp_in)
  *          = folded_bias[o] + sum_k wu[o][k] * u[k] - 128 * sum_k u[k]
  * and the patch is padded to k8 (K rounded up to 8) with 0 bytes, against weight columns of
- * 128, which cancel. The weights use FULLY_CONNECTED's blocked layout, padded to 8 inputs
- * instead of 16: (ceil(out_c / 4), k8 / 4, 4, 4) = [block of 4 rows][group of 4 inputs][row]
- * [input].
+ * 128, which cancel. The weights are blocked by pairs of rows, the order both paths read them
+ * in: (ceil(out_c / 2), k8 / 4, 2, 4) = [pair of rows][group of 4 inputs][row][input], so one
+ * pointer walks them once per pixel (pair) from start to end.
  *
  * Two paths, the same bytes:
  *   Cortex-M4/M7 (TFK_USE_DSP): two output pixels per pass over the weights. Their patches are
@@ -26,15 +26,16 @@
  * Both write a pixel's int32 accumulators to scratch, then requantize the row: TFLM's double
  * rounding rewritten as one rounded 64-bit product (tfk__conv_2d_mbqm states why it is exact).
  * Every partial sum stays below 2^31 (the generator checks the worst case).
- * Measured (QEMU, exact instruction counts, -O2): Cortex-M4 1.45 instructions/MAC for 3x3
- * 16->16 on 24x24, 1.53 for 1x1 64->64 on 25x5 (TFLM with CMSIS-NN: 2.33, 2.09 on the same
- * files); Cortex-M0 5.2 and 5.7 (CMSIS-NN's portable C: 7.6, 7.7).
+ * Measured (QEMU, exact instruction counts, -O2, the kernel called through a pointer so that
+ * nothing is specialised to one layer): Cortex-M4 1.54 instructions/MAC for 3x3 16->16 on
+ * 24x24, 1.63 for 1x1 64->64 on 25x5 (TFLM with CMSIS-NN: 2.33, 2.09 on the same files);
+ * Cortex-M0 5.2 and 5.7 (CMSIS-NN's portable C: 7.6, 7.7).
  */
 #include "tfk_kernels.h"
 
 /* One convolution's constants and geometry, all fixed at generation time.
- * weights: offset-binary uint8 (ceil(out_c/4), k8/4, 4, 4), padding rows/columns 128; 8-aligned.
- * bias: (4 * ceil(out_c/4),) int32: bias[o] - (128 + input zero point) * sum_k w[o][k].
+ * weights: offset-binary uint8 (ceil(out_c/2), k8/4, 2, 4), padding rows/columns 128; 8-aligned.
+ * bias: (2 * ceil(out_c/2),) int32: bias[o] - (128 + input zero point) * sum_k w[o][k].
  * multiplier, shift: (out_c,) per-channel requantization, multiplier * 2^(shift - 31).
  * in_h, in_w, in_c: input (in_h, in_w, in_c); out_h, out_w, out_c: output (out_h, out_w, out_c).
  * kh, kw: filter size; stride_*, dilation_*: >= 1; pad_top, pad_left: TFLite's SAME/VALID
@@ -308,8 +309,8 @@ TFK_FN uint32_t tfk__conv_2d_patch_split(const tfk_conv_2d_params *p, const uint
 /* Rows o, o+1 (one weight word each) against pixels A and B (two lane words each). */
 #define TFK__CONV_2D_GROUP(k)                                    \
   do {                                                           \
-    const uint32_t tfk__w0 = w[4 * (k)];                         \
-    const uint32_t tfk__w1 = w[4 * (k) + 1];                     \
+    const uint32_t tfk__w0 = w[2 * (k)];                         \
+    const uint32_t tfk__w1 = w[2 * (k) + 1];                     \
     const uint32_t tfk__a02 = x[4 * (k)], tfk__a13 = x[4 * (k) + 1]; \
     const uint32_t tfk__b02 = x[4 * (k) + 2], tfk__b13 = x[4 * (k) + 3]; \
     uint32_t tfk__t = __uxtb16(tfk__w0);                         \
@@ -326,7 +327,7 @@ TFK_FN uint32_t tfk__conv_2d_patch_split(const tfk_conv_2d_params *p, const uint
     b1 = __smlad((int32_t)tfk__t, (int32_t)tfk__b13, b1);        \
   } while (0)
 
-/* The accumulators of every output channel (and up to 3 padding rows) of pixels A and B from
+/* The accumulators of every output channel (and a padding row) of pixels A and B from
  * their split patches `pair` (4 * k8 bytes). corr_*: 128 * (sum of the pixel's patch bytes). */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-schedule-insns")))
@@ -335,38 +336,33 @@ TFK_FN void tfk__conv_2d_pair(const tfk_conv_2d_params *p, const tfk__u32a *pair
                               int32_t corr_b, int32_t *acc_a, int32_t *acc_b) {
   const tfk__u32a *const x_end = pair + p->k8;
   const tfk__u32a *const x_mid = pair + (p->k8 & ~15u);
-  const tfk__u32a *block = (const tfk__u32a *)(const void *)p->weights; /* k8 words each */
+  const tfk__u32a *w = (const tfk__u32a *)(const void *)p->weights; /* walked once, in order */
   const int32_t *bias = p->bias;
   int32_t *const a_end = acc_a + p->out_c;
   do {
-    /* Rows 0, 1 of the block are words 0, 1 of each 4-word group; rows 2, 3 words 2, 3. */
-    size_t half;
-    for (half = 0; half < 4u && acc_a < a_end; half += 2u) {
-      const tfk__u32a *w = block + half;
-      const tfk__u32a *x = pair;
-      int32_t a0 = bias[0] - corr_a, a1 = bias[1] - corr_a;
-      int32_t b0 = bias[0] - corr_b, b1 = bias[1] - corr_b;
-      while (x != x_mid) { /* 16 inputs */
-        TFK__CONV_2D_GROUP(0);
-        TFK__CONV_2D_GROUP(1);
-        TFK__CONV_2D_GROUP(2);
-        TFK__CONV_2D_GROUP(3);
-        w += 16;
-        x += 16;
-      }
-      if (x != x_end) { /* the last 8 when k8 % 16 == 8 */
-        TFK__CONV_2D_GROUP(0);
-        TFK__CONV_2D_GROUP(1);
-      }
-      acc_a[0] = a0;
-      acc_a[1] = a1;
-      acc_b[0] = b0;
-      acc_b[1] = b1;
-      acc_a += 2;
-      acc_b += 2;
-      bias += 2;
+    const tfk__u32a *x = pair;
+    int32_t a0 = bias[0] - corr_a, a1 = bias[1] - corr_a;
+    int32_t b0 = bias[0] - corr_b, b1 = bias[1] - corr_b;
+    while (x != x_mid) { /* 16 inputs */
+      TFK__CONV_2D_GROUP(0);
+      TFK__CONV_2D_GROUP(1);
+      TFK__CONV_2D_GROUP(2);
+      TFK__CONV_2D_GROUP(3);
+      w += 8;
+      x += 16;
     }
-    block += p->k8;
+    if (x != x_end) { /* the last 8 when k8 % 16 == 8 */
+      TFK__CONV_2D_GROUP(0);
+      TFK__CONV_2D_GROUP(1);
+      w += 4;
+    }
+    acc_a[0] = a0;
+    acc_a[1] = a1;
+    acc_b[0] = b0;
+    acc_b[1] = b1;
+    acc_a += 2;
+    acc_b += 2;
+    bias += 2;
   } while (acc_a < a_end);
 }
 #undef TFK__CONV_2D_GROUP
@@ -426,7 +422,7 @@ TFK_FN void tfk__conv_2d_pixel(const tfk_conv_2d_params *p, const uint8_t *patch
   const int32_t correction = (int32_t)(sum << 7);
   size_t o;
   for (o = 0; o < p->out_c; o += 2u) {
-    const uint8_t *w = p->weights + (o / 4u) * (size_t)p->k8 * 4u + (o % 4u) * 4u;
+    const uint8_t *w = p->weights + o * (size_t)p->k8; /* rows o, o+1: 2 * k8 bytes */
     const uint8_t *x = patch;
     uint32_t s0 = 0, s1 = 0;
     do {
@@ -435,7 +431,7 @@ TFK_FN void tfk__conv_2d_pixel(const tfk_conv_2d_params *p, const uint8_t *patch
       TFK__CONV_2D_MAC2(2);
       TFK__CONV_2D_MAC2(3);
       x += 4;
-      w += 16;
+      w += 8;
     } while (x != x_end);
     acc[o] = p->bias[o] + (int32_t)s0 - correction;
     acc[o + 1u] = p->bias[o + 1u] + (int32_t)s1 - correction;

@@ -1,11 +1,12 @@
 """CONV_2D int8, per-channel: firmware_c/tfk_conv_2d.c.
 
 The convolution is a matmul on patches (im2col, one or two output pixels at a time in the
-step's scratch), so its constants are FULLY_CONNECTED's layout of the runtime's
-(out_c, K = kh * kw * in_c) weights in (ky, kx, channel) order, padded to 8 inputs instead of
-16 (a first layer's K = 27 or 40, or a 1x1 over 8 channels, would waste up to half its MACs):
-  weights (ceil4(out_c)/4, ceil8(K)/4, 4, 4) uint8 offset binary, padded with 128;
-  bias (ceil4(out_c),) int32 folded: bias[o] - (128 + input zero point) * sum_k w[o][k];
+step's scratch) of the runtime's (out_c, K = kh * kw * in_c) weights in (ky, kx, channel)
+order, laid out as FULLY_CONNECTED's are but blocked by 2 rows (the kernel computes 2 rows at a
+time and walks the weights once, in order) and padded to 8 inputs instead of 16 (a first
+layer's K = 27 or 40, or a 1x1 over 8 channels, would waste up to half its MACs):
+  weights (ceil2(out_c)/2, ceil8(K)/4, 2, 4) uint8 offset binary, padded with 128;
+  bias (ceil2(out_c),) int32 folded: bias[o] - (128 + input zero point) * sum_k w[o][k];
   multiplier / shift (out_c,): the per-channel requantization.
 Geometry (sizes, stride, dilation, the SAME/VALID padding before the first row and column)
 comes from the runtime's Window. Outside taps read 128 + input zero point (x = zp_in, a zero
@@ -37,7 +38,7 @@ def _ceil(n: int, k: int) -> int:
 
 @dataclass(frozen=True)
 class ConvConstants:
-    """weights: (ceil4(out_c)/4, k8/4, 4, 4) uint8; bias: (ceil4(out_c),) int32 folded;
+    """weights: (ceil2(out_c)/2, k8/4, 2, 4) uint8; bias: (ceil2(out_c),) int32 folded;
     multiplier / shift: (out_c,) int32. k: K = kh * kw * in_c; k8: K rounded up to 8."""
 
     out_c: int
@@ -59,11 +60,11 @@ def conv_constants(step: Step) -> ConvConstants:
     fc = step.params.fc
     w = np.asarray(fc.weights, np.int64)  # (out_c, K), (ky, kx, channel) order
     out_c, k = w.shape
-    r4, k8 = _ceil(out_c, 4), _ceil(k, 8)
-    wu = np.full((r4, k8), 128, np.int64)
+    r2, k8 = _ceil(out_c, 2), _ceil(k, 8)
+    wu = np.full((r2, k8), 128, np.int64)
     wu[:out_c, :k] = w + 128
-    blocked = wu.reshape(r4 // 4, 4, k8 // 4, 4).transpose(0, 2, 1, 3).astype(np.uint8)
-    bias = np.zeros(r4, np.int64)
+    blocked = wu.reshape(r2 // 2, 2, k8 // 4, 4).transpose(0, 2, 1, 3).astype(np.uint8)
+    bias = np.zeros(r2, np.int64)
     bias[:out_c] = np.asarray(fc.bias, np.int64) - (128 + fc.input_zero_point) * w.sum(axis=1)
     # acc = bias + sum wu*u - 128*sum u: every partial sum must stay inside int32.
     worst = int(np.abs(bias).max()) + 255 * 255 * k8
@@ -151,7 +152,7 @@ def emit(step: Step, ctx: Context) -> Emitted:
     )
     consts = f"""
 /* {what}. */
-/* ({blocks} blocks of 4 rows, {groups} groups of 4 inputs, 4, 4) uint8: weights (out {c.out_c}, ky, kx, in {in_c}) int8 + 128, as (out, K = {c.k}) padded with 128 */
+/* ({blocks} pairs of rows, {groups} groups of 4 inputs, 2, 4) uint8: weights (out {c.out_c}, ky, kx, in {in_c}) int8 + 128, as (out, K = {c.k}) padded with 128 */
 static const uint8_t {base}_weights[{c.weights.size}] {p.upper()}__ALIGN8 = {{
 {c_array(c.weights, 16)}
 }};
