@@ -60,9 +60,11 @@ def _ceil16(n: int) -> int:
     return -(-n // 16) * 16
 
 
-def case_header(model: bytes, rounding: str) -> tuple[str, int, int]:
+def case_header(model: bytes, rounding: str, indirect: bool = False) -> tuple[str, int, int]:
     """The C text of one CONV_2D step on a hand-made arena (input at 0, output after it, the
-    scratch last), as the planner would lay it out -> (text, input bytes, output bytes)."""
+    scratch last), as the planner would lay it out -> (text, input bytes, output bytes).
+    indirect: call the kernel through a volatile function pointer, so that the compiler cannot
+    specialise it to this one layer's constants (as in a header with several convolutions)."""
     m = rt.load(model, rounding=rounding)
     op, prm = m.graph.operators[0], m.params[0]
     x_t, y_t = m.graph.tensors[op.inputs[0]], m.graph.tensors[op.outputs[0]]
@@ -79,6 +81,13 @@ def case_header(model: bytes, rounding: str) -> tuple[str, int, int]:
     scratch = conv_2d.EMITTER.scratch_bytes(step, tensors)
     ctx = Context(p=PREFIX, tensors=tensors, scratch={0: scratch_at}, rounding=rounding)
     em = conv_2d.EMITTER.emit(step, ctx)
+    call = em.call
+    if indirect:
+        kernel = f"{PREFIX}__conv_2d"
+        call = (
+            f"  void (*volatile kernel)(const {kernel}_params *, const uint8_t *, uint8_t *,"
+            f" uint8_t *) = {kernel};\n" + em.call.replace(f"{kernel}(", "kernel(")
+        )
     P = PREFIX.upper()
     text = (
         f"#define {P}__FN static __attribute__((unused))\n"
@@ -91,7 +100,7 @@ def case_header(model: bytes, rounding: str) -> tuple[str, int, int]:
         + f"\n#define CASE_IN_SIZE {n_in}u\n#define CASE_OUT_SIZE {n_out}u\n"
         f"#define CASE_IN_OFFSET 0u\n#define CASE_OUT_OFFSET {_ceil16(n_in)}u\n"
         f"#define CASE_ARENA_SIZE {scratch_at + scratch}u\n"
-        f"static void case_forward(uint8_t *arena) {{\n{em.call}\n}}\n"
+        f"static void case_forward(uint8_t *arena) {{\n{call}\n}}\n"
     )
     return text, n_in, n_out
 
@@ -108,10 +117,11 @@ def run_c(model: bytes, x: np.ndarray, rounding: str, folder: Path, target: str 
           portable: bool = False, count: bool = False,
           sanitize: bool = False) -> tuple[np.ndarray, list[int]]:  # fmt: skip
     """Outputs (n, out bytes) int8 of the emitted C on the host (target None; sanitize: with
-    ASan + UBSan) or under QEMU, and the instruction counts per record (count=True,
+    ASan + UBSan; the kernel specialised to the layer) or under QEMU (the kernel called through
+    a pointer, as in a multi-layer header), and the instruction counts per record (count=True,
     calibration subtracted)."""
     folder.mkdir(parents=True, exist_ok=True)
-    text, _, n_out = case_header(model, rounding)
+    text, _, n_out = case_header(model, rounding, indirect=target is not None)
     (folder / "case.h").write_text(text)
     flags = (f"-I{folder}", '-DCASE_HEADER="case.h"', *(("-DCASE_PORTABLE",) if portable else ()))
     (folder / "inputs.bin").write_bytes(x.tobytes())
