@@ -240,6 +240,8 @@ def _text(plan: Plan, p: str, source: str, sha: str, accuracy: str | None, image
     dims = ", ".join(str(d) for d in x.shape)
     odims = ", ".join(str(d) for d in y.shape)
     if int8:
+        assert x.scale is not None and x.zero_point is not None  # plan_graph checked both
+        assert y.scale is not None and y.zero_point is not None
         io_macros = f"""/* Input {_shape_text(x.shape)} int8, real = scale * (q - zero_point). */
 #define {P}_INPUT_SIZE {x.size}
 #define {P}_INPUT_RANK {len(x.shape)}
@@ -397,6 +399,7 @@ void {p}_dequantize(const int8_t *output, float *real) {{
 """
     if not image:
         return text
+    assert x.scale is not None and x.zero_point is not None
     table = (input_table(x.scale, x.zero_point).astype(np.int64) + 128).astype(np.uint8)
     return (
         text

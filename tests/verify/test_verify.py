@@ -129,7 +129,7 @@ def test_assert_parity_passes_and_fails_like_verify(run_folder: Path, mnist) -> 
 def _change_one_header_weight(run_folder: Path, mnist) -> None:
     """Move one weight byte of the second layer in mnist_model.h by 100, for a unit that fires.
 
-    mnist__l1_weights is (10 outputs x 32 inputs) offset-binary uint8 in 4x4 blocks:
+    mnist__s1_fc_weights (step s1) is (10 outputs x 32 inputs) offset-binary uint8 in 4x4 blocks:
     [row block][input group][row in block][input in group] (the header documents the layout).
     """
     import re
@@ -152,7 +152,7 @@ def _change_one_header_weight(run_folder: Path, mnist) -> None:
     assert n_in16 == 32 and index < 384
     path = run_folder / "mnist_model.h"
     text = path.read_text()
-    match = re.search(r"mnist__l1_weights\[\d+\][^{]*\{([^}]*)\}", text)
+    match = re.search(r"mnist__s1_fc_weights\[\d+\][^{]*\{([^}]*)\}", text)
     values = match.group(1).split(",")
     old = int(values[index], 0)
     new = old + 100 if old < 128 else old - 100

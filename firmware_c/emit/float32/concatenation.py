@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from tinyflash.firmware_c.cformat import c_array
 from tinyflash.firmware_c.emit.base import Context, Emitted, OpEmitter, Step
 from tinyflash.firmware_c.emit.float32.common import FLOAT_SOURCES, operand
@@ -31,7 +33,7 @@ def emit(step: Step, ctx: Context) -> Emitted:
         f"/* {step.name}: CONCATENATION of {len(shapes)} inputs along axis {axis} -> {y.shape}. "
         f"*/\n{''.join(texts)}"
         f"/* ({len(rows)},) floats per outer row of each input */\n"
-        f"static const int {base}_rows[{len(rows)}] = {{\n{c_array(rows, 8)}\n}};\n"
+        f"static const int {base}_rows[{len(rows)}] = {{\n{c_array(np.asarray(rows), 8)}\n}};\n"
     )
     inputs = ",\n                                  ".join(ptrs)
     call = (
