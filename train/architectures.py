@@ -9,10 +9,8 @@ into the convolutions are not all 1), and `quantize_int8` converts a model to fu
 .tflite bytes (per-channel weights) with representative data. The tests of tinyflash.runtime
 and bench/runtime_cnn.py build their models here.
 
-Why not tinyflash.export.tflite.convert_int8: it checks the model is one tinyflash can export
-(`check_supported`: the output a Dense layer), and keras.applications.MobileNet ends in a 1x1
-Conv2D + Reshape + softmax instead. `quantize_int8` is TF's TFLiteConverter.from_keras_model
-with the same int8 settings, so it takes any Keras model the converter takes.
+`quantize_int8` is TF's TFLiteConverter.from_keras_model with tinyflash.export's int8 settings,
+without the export stage's manifest and checks: the tests only need the bytes.
 """
 
 from __future__ import annotations
