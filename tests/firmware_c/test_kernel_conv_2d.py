@@ -23,6 +23,7 @@ from tinyflash.firmware_c.cformat import INT8_SOURCES, kernel_source
 from tinyflash.firmware_c.emit.base import Context, Step, TensorSlot
 from tinyflash.firmware_c.emit.int8 import conv_2d
 from tinyflash.runtime import fixedpoint as fp
+from tinyflash.runtime.errors import UnsupportedOperatorError
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "runtime"))
 from runtime_testkit import act_t, bias_t, filter_t, litert_tensors, one_op, tflm_tensors  # noqa: E402
@@ -34,7 +35,7 @@ FUSED = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
 
 def conv_model(hw=(9, 7), cin=3, cout=5, k=(3, 3), stride=(1, 1), dilation=(1, 1),
                padding="SAME", fused="NONE", per_channel=True, out_scale=None,
-               seed=0) -> bytes:  # fmt: skip
+               seed=0, dtype="int8") -> bytes:  # fmt: skip
     """A one-CONV_2D int8 .tflite (the runtime's own test builder, tests/runtime/ops).
     out_scale: the output scale (default: about the accumulator's spread, so requantization
     shifts right); a small one gives multipliers above 1/2 and 1 (shift 0, left shifts)."""
@@ -48,11 +49,12 @@ def conv_model(hw=(9, 7), cin=3, cout=5, k=(3, 3), stride=(1, 1), dilation=(1, 1
         out_hw = (math.ceil(hw[0] / stride[0]), math.ceil(hw[1] / stride[1]))
     else:
         out_hw = ((hw[0] - eh) // stride[0] + 1, (hw[1] - ew) // stride[1] + 1)
-    w = filter_t(rng, "w", (cout, *k, cin), 0, per_channel)
+    w = filter_t(rng, "w", (cout, *k, cin), 0, per_channel, dtype)
     b = bias_t(rng, "b", 0.023, w)
-    x = act_t("x", (1, *hw, cin), (0.023, -9))
     y_scale = out_scale or 0.0035 * math.sqrt(k[0] * k[1] * cin) * 3
-    y = act_t("y", (1, *out_hw, cout), (y_scale, 7))
+    int8 = dtype == "int8"
+    x = act_t("x", (1, *hw, cin), (0.023, -9) if int8 else None)
+    y = act_t("y", (1, *out_hw, cout), (y_scale, 7) if int8 else None)
     return one_op("CONV_2D", [x, w, b], y, o, schema.BuiltinOptions.Conv2DOptions)
 
 
@@ -183,6 +185,20 @@ def test_host_portable_matches_runtime_both_roundings(case, models, tool, tmp_pa
         got, _ = run_c(model, x, rounding, tmp_path / rounding, sanitize=rounding == "tflm")
         want = rt.load(model, rounding=rounding)(x).reshape(len(x), -1)
         np.testing.assert_array_equal(got, want, err_msg=f"{case} {rounding}")
+
+
+def _step(model: bytes) -> Step:
+    m = rt.load(model)
+    op = m.graph.operators[0]
+    return Step(0, "CONV_2D", "s0", tuple(op.inputs), tuple(op.outputs), m.params[0], op.options)
+
+
+def test_refusals_say_expected_found_supported():
+    with pytest.raises(UnsupportedOperatorError, match="expected an int8 CONV_2D, found float32"):
+        conv_2d.EMITTER.check(_step(conv_model(dtype="float32")))
+    # K = 3 * 3 * 3670 = 33,030: 255 * 255 * K no longer fits the int32 accumulator
+    with pytest.raises(UnsupportedOperatorError, match="may overflow the int32 accumulator"):
+        conv_2d.EMITTER.check(_step(conv_model(hw=(3, 3), cin=3670, cout=1, padding="VALID")))
 
 
 def test_requantization_matches_runtime_fixedpoint(tool, tmp_path):

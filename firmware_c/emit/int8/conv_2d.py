@@ -88,9 +88,14 @@ def check(step: Step) -> None:
     """Refuse what the kernel cannot run, with expected / found / supported."""
     prm = step.params
     if not isinstance(prm, rt_conv.Conv2DParams) or prm.fc.weights.dtype.kind != "i":
+        found = (
+            f"{prm.fc.weights.dtype} weights"
+            if isinstance(prm, rt_conv.Conv2DParams)
+            else type(prm).__name__
+        )
         raise UnsupportedOperatorError(
-            f"{step.name}: expected int8 CONV_2D params, found {type(prm).__name__}; "
-            "supported: int8 per-channel or per-tensor CONV_2D"
+            f"{step.name}: expected an int8 CONV_2D, found {found}; supported: int8 weights, "
+            "per-channel or per-tensor (float32 convolutions belong to the float header)"
         )
     if rt_conv.REQUANTIZATION != {"tflm": "tflm", "litert": "tflm"}:
         raise UnsupportedOperatorError(
