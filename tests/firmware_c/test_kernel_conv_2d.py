@@ -259,7 +259,8 @@ QEMU_CASES = [
 
 
 @pytest.mark.parametrize(
-    ("target", "portable"), [("cortex-m4", False), ("cortex-m4", True), ("cortex-m0", False)]
+    ("target", "portable"),
+    [("cortex-m4", False), ("cortex-m4", True), ("cortex-m3", False), ("cortex-m0", False)],
 )
 def test_qemu_matches_runtime(target, portable, models, tool, tmp_path):
     tool("arm-none-eabi-gcc")
