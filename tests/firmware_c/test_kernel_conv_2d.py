@@ -2,7 +2,7 @@
 every output byte of the emitted C against tinyflash.runtime in both rounding modes, and against
 TFLM's interpreter and ai-edge-litert BUILTIN_REF, on random rows plus all -128 and all 127. The
 portable path on the host (gcc, ASan + UBSan), the Cortex-M4 DSP and portable paths and the
-Cortex-M0 path under QEMU; the requantization alone on 30,000 edge and random values.
+Cortex-M3 and M0 paths under QEMU; the requantization alone on 30,000 edge and random values.
 Cases: SAME / VALID, strides (also asymmetric), dilation, 1x1 in place and through a patch, odd
 sizes and channel counts, K from 4 to 1170, per-tensor weights, every fused activation."""
 
