@@ -43,7 +43,7 @@ class Conv2DParams:
     pad_value: what outside taps read (the input zero point, 0.0 for float)."""
 
     window: Window
-    fc: object
+    fc: fully_connected.FullyConnectedInt8 | fully_connected.FullyConnectedFloat
     pad_value: int | float
     out_channels: int
     weights_mat: np.ndarray = field(repr=False)  # (K, out_c) float32/float64 for BLAS
