@@ -28,6 +28,8 @@ same ARMv6-M instruction stream with 4 MiB of RAM (the micro:bit has 16 KiB).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -121,7 +123,9 @@ def build_models(folder: Path, build: dict[str, Callable[[], Any]], log: Any) ->
             randomize_batch_norm(model, rng)
             shape = tuple(model.inputs[0].shape[1:])
             calibration = rng.normal(0, 1, (32, *shape)).astype(np.float32)
-            write_bytes(path, quantize_int8(model, calibration))
+            with contextlib.redirect_stdout(io.StringIO()):  # TF's "Saved artifact" chatter
+                data = quantize_int8(model, calibration)
+            write_bytes(path, data)
             log(f"  built {path.name} ({path.stat().st_size:,} B)")
         out[name] = path
     return out
@@ -604,13 +608,27 @@ def main(argv: list[str]) -> int:
     text = markdown(rec)
     print(text)
     machine = _machine()
+    models = "".join(f" --model {n}=..." for n in extra)
     intro = (
         "# bench/firmware_cnn.py alone\n\nWritten by `.venv/bin/python -P bench/firmware_cnn.py "
-        f"WORK_DIR` in {time.perf_counter() - start:.0f} s (`make bench` puts the same section "
-        f"in RESULTS.md). Machine: {machine}.\n\n"
+        f"WORK_DIR{models}` in {time.perf_counter() - start:.0f} s (`make bench` puts the same "
+        f"section in RESULTS.md), {_source()}. Machine: {machine}.\n\n"
     )
     write_text(BENCH / "RESULTS_firmware_cnn.md", intro + text)
     return 0
+
+
+def _source() -> str:
+    """The commit measured, and whether firmware_c/ had uncommitted changes."""
+    git = ["git", "-C", str(BENCH.parent)]
+    try:
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=30).stdout.strip()  # fmt: skip
+        dirty = subprocess.run([*git, "status", "--porcelain", "firmware_c"], capture_output=True,
+                               text=True, timeout=30).stdout.strip()  # fmt: skip
+    except OSError:
+        return "source tree unknown"
+    return f"tinyflash at {head}" + (" with uncommitted changes in firmware_c/" if dirty else "")
 
 
 def _machine() -> str:
