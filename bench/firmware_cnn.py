@@ -22,6 +22,8 @@ Measured, not estimated, per model and core:
 - TFLM with its reference kernels and TFLM with CMSIS-NN on the same .tflite files, in the same
   run: ../shared/peers/tflm/run.sh (or $TFLM_PEERS/tflm/run.sh), from its summary.jsonl. None
   of its code is here; without it the peer columns say "peer skipped: sources not found".
+The peer's first run builds TFLM for each core and -O level (minutes each on 2 cores); set
+TFLM_BENCH_ROOT to a folder that is kept, and later runs reuse those builds.
 Cortex-M0+ code (-mcpu=cortex-m0plus) runs on QEMU's mps2-an385 board, as the peer's does: the
 same ARMv6-M instruction stream with 4 MiB of RAM (the micro:bit has 16 KiB).
 """
@@ -29,6 +31,7 @@ same ARMv6-M instruction stream with 4 MiB of RAM (the micro:bit has 16 KiB).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -534,6 +537,41 @@ def _parity_table(rec: dict[str, Any]) -> list[str]:
     return lines
 
 
+GOALS = "ratio M4 -O2 DSP >= 1.25, ratio M0+ -O2 > 1, code at -Os <= 8 KB, arena <= TFLM's"
+
+
+def _goals_table(rec: dict[str, Any]) -> list[str]:
+    """Issue 13's goals per model, each measured figure beside its bound (- if not measured)."""
+
+    def ratio(m: dict[str, Any], core: str, path: str) -> float | None:
+        t, cm = _target(m, (core, "-O2", path)), _peer(rec, m["model"], core, "cmsis_nn", "-O2")
+        return cm["instr_per_invoke"] / t["instr_per_inference"] if t and cm else None
+
+    def verdict(value: float | None, ok: bool) -> str:
+        return "-" if value is None else ("yes" if ok else "**no**")
+
+    lines = [
+        "| model | M4 DSP ratio | >= 1.25 | M0+ ratio | > 1 | max code -Os B | <= 8,192 "
+        "| arena B / TFLM | <= |",
+        "|---|---:|---|---:|---|---:|---|---:|---|",
+    ]
+    for m in rec["models"]:
+        m4, m0 = ratio(m, "cortex-m4", "DSP"), ratio(m, "cortex-m0plus", "portable")
+        codes = [f["code"] for f in m.get("footprint", []) if f["opt"] == "-Os"]
+        code = max(codes) if codes else None
+        peers = [_peer(rec, m["model"], "cortex-m4", v, "-O2") for v in ("ref", "cmsis_nn")]
+        tflm = min((p["arena_used_bytes"] for p in peers if p), default=None)
+        arena = m.get("arena_bytes")
+        share = arena / tflm if arena is not None and tflm else None
+        lines.append(
+            f"| {m['model']} | {_n(m4, '.2f')} | {verdict(m4, (m4 or 0) >= 1.25)} "
+            f"| {_n(m0, '.2f')} | {verdict(m0, (m0 or 0) > 1)} | {_n(code)} "
+            f"| {verdict(code, (code or 0) <= 8192)} | {_n(share, '.2f')} "
+            f"| {verdict(share, (share or 0) <= 1)} |"
+        )
+    return lines
+
+
 def markdown(rec: dict[str, Any]) -> str:
     """The per-model tables: speed and RAM per run, flash per core and -O, parity."""
     notes: list[str] = []
@@ -564,6 +602,11 @@ def markdown(rec: dict[str, Any]) -> str:
         "is their target output against `tflite_micro` on one input of theirs.",
         "",
         *_parity_table(rec),
+        "",
+        f"Goals of issue 13 ({GOALS}; ratio = TFLM + CMSIS-NN instructions / ours, the arena "
+        "against the smaller of TFLM's two on the M4):",
+        "",
+        *_goals_table(rec),
     ]
     if notes:
         lines += ["", *(f"+ {note}" for note in notes)]
@@ -609,10 +652,14 @@ def main(argv: list[str]) -> int:
     print(text)
     machine = _machine()
     models = "".join(f" --model {n}=..." for n in extra)
+    given = "".join(
+        f" {n}: {p.name}, sha256 {hashlib.sha256(p.read_bytes()).hexdigest()[:16]}..., as given."
+        for n, p in extra.items()
+    )
     intro = (
         "# bench/firmware_cnn.py alone\n\nWritten by `.venv/bin/python -P bench/firmware_cnn.py "
         f"WORK_DIR{models}` in {time.perf_counter() - start:.0f} s (`make bench` puts the same "
-        f"section in RESULTS.md), {_source()}. Machine: {machine}.\n\n"
+        f"section in RESULTS.md), {_source()}. Machine: {machine}.{given}\n\n"
     )
     write_text(BENCH / "RESULTS_firmware_cnn.md", intro + text)
     return 0

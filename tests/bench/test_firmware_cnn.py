@@ -77,6 +77,7 @@ def test_tables_from_a_real_run(measured, tool, monkeypatch):
     assert f"| tiny | cortex-m4 | -Os | {f['code']:,} |" in text
     assert f"cortex-m0plus -O2 portable: {N}/{N} ({N}/{N})" in text
     assert bench.SKIPPED in text
+    assert f"| tiny | - | - | - | - | {f['code']:,} | yes |" in text  # no peer ratio, no verdict
 
 
 def test_a_model_codegen_refuses_is_a_row(measured, monkeypatch):
