@@ -76,7 +76,7 @@ TFK_FN int32_t tfk__add_high_mul(int32_t x, int32_t m) {
   do {                                                                              \
     const int32_t tfk__s = tfk__add_high_mul(t1[ua] + t2[ub], m);                   \
     int32_t tfk__y =                                                                \
-        ((round + (int32_t)((uint32_t)tfk__s << 1) + (tfk__s >> 31)) >> shift) + zp; \
+        ((round + (int32_t)((uint32_t)tfk__s << 1) + -(int32_t)((uint32_t)tfk__s >> 31)) >> shift) + zp; \
     tfk__y = tfk__y < lo ? lo : tfk__y;                                             \
     tfk__y = tfk__y > hi ? hi : tfk__y;                                             \
     *output++ = (uint8_t)tfk__y;                                                    \

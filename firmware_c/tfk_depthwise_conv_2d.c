@@ -73,7 +73,7 @@ TFK_FN int32_t tfk__dw_high_mul(int32_t x, int32_t m) {
 /* acc2 = acc * 2^(left + 1) -> the output byte; q = this channel's 4 requant words. */
 TFK_FN uint8_t tfk__dw_requantize(const tfk_dw_params *p, int32_t acc2, const int32_t *q) {
   const int32_t s = tfk__dw_high_mul(acc2, q[0]);
-  int32_t t = (q[1] + (int32_t)((uint32_t)s << 1) + (s >> 31)) >> q[2];
+  int32_t t = (q[1] + (int32_t)((uint32_t)s << 1) + -(int32_t)((uint32_t)s >> 31)) >> q[2];
   t = t < p->act_min ? p->act_min : t;
   t = t > p->act_max ? p->act_max : t;
   return (uint8_t)t;
@@ -171,7 +171,7 @@ TFK_FN uint32_t tfk__dw_load(const uint8_t *base, size_t offset) {
  * the int8 range; a fused activation narrower than that is clamped by the caller. */
 #define TFK__DW_OUT(acc, q)                                                             \
   __usat(((q)[1] + (int32_t)((uint32_t)tfk__dw_high_mul((acc), (q)[0]) << 1) +              \
-          (tfk__dw_high_mul((acc), (q)[0]) >> 31)) >> (q)[2],                                \
+          -(int32_t)((uint32_t)tfk__dw_high_mul((acc), (q)[0]) >> 31)) >> (q)[2],                                \
          8)
 
 /* The 3x3 fast path on Cortex-M4/M7, n output pixels along a row. r0, r1, r2: the three input

@@ -71,7 +71,7 @@ TFK_FN int32_t tfk__mul_high_mul(int32_t x, int32_t m) {
     const int32_t tfk__prod = ((int32_t)(ua) - c1) * ((int32_t)(ub) - c2);          \
     const int32_t tfk__t = tfk__mul_high_mul((int32_t)((uint32_t)tfk__prod << left), m); \
     int32_t tfk__y =                                                                \
-        ((round + (int32_t)((uint32_t)tfk__t << 1) + (tfk__t >> 31)) >> shift) + zp; \
+        ((round + (int32_t)((uint32_t)tfk__t << 1) + -(int32_t)((uint32_t)tfk__t >> 31)) >> shift) + zp; \
     tfk__y = tfk__y < lo ? lo : tfk__y;                                             \
     tfk__y = tfk__y > hi ? hi : tfk__y;                                             \
     *output++ = (uint8_t)tfk__y;                                                    \
