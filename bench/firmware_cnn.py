@@ -588,6 +588,13 @@ def markdown(rec: dict[str, Any]) -> str:
         "takes its DSP path on the M4 either way). M0+ code runs on QEMU's mps2-an385, as the "
         "peer's does." + peers,
         "",
+        f"Goals of issue 13 ({GOALS}; ratio = TFLM + CMSIS-NN instructions / ours, the arena "
+        "against the smaller of TFLM's two on the M4):",
+        "",
+        *_goals_table(rec),
+        "",
+        "Per model and run:",
+        "",
         *_speed_table(rec, notes),
         "",
         "Flash in bytes: ours = a minimal firmware with the model minus the same without it "
@@ -602,11 +609,6 @@ def markdown(rec: dict[str, Any]) -> str:
         "is their target output against `tflite_micro` on one input of theirs.",
         "",
         *_parity_table(rec),
-        "",
-        f"Goals of issue 13 ({GOALS}; ratio = TFLM + CMSIS-NN instructions / ours, the arena "
-        "against the smaller of TFLM's two on the M4):",
-        "",
-        *_goals_table(rec),
     ]
     if notes:
         lines += ["", *(f"+ {note}" for note in notes)]
