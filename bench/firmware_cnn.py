@@ -1,8 +1,9 @@
 """Benchmark: the generated C header of any graph on emulated Cortex-M, against TFLM and CMSIS-NN.
 
-Standalone:  .venv/bin/python -P bench/firmware_cnn.py [WORK_DIR]
+Standalone:  .venv/bin/python -P bench/firmware_cnn.py [WORK_DIR] [--model NAME=MODEL.tflite]
              prints the tables and writes bench/RESULTS_firmware_cnn.md.
-In the suite: bench/run.py calls run(ctx).
+In the suite: bench/run.py calls run(ctx) (with the `cnn` preset's model if the suite has
+trained that run folder already).
 
 Models, built here with fixed seeds (models/<name>.tflite in the work folder, reused if there):
 DS-CNN 49x10x1, MobileNetV1 0.25 96x96x3 and ResNet-8 32x32x3 from tinyflash.train.architectures
@@ -48,7 +49,6 @@ import numpy as np
 
 BENCH = Path(__file__).resolve().parent
 PREFIX = "net"
-MODELS = ("ds_cnn", "mobilenet_v1_025", "resnet8", "mixed", "autoencoder")
 # Instruction counts: (core, -O, path). The DSP path needs a core with it (M4).
 RUNS = (
     ("cortex-m4", "-O2", "DSP"),
