@@ -109,14 +109,15 @@ def c_unsupported(run_dir: Path) -> str | None:
     operators it has no C kernel for, in words, with the supported list), or None if it can
     (or there is no int8 model: generate_run says so)."""
     from tinyflash.firmware_c.plan import plan_graph
-    from tinyflash.runtime import load
     from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
+    from tinyflash.runtime.interpreter import Model
+    from tinyflash.runtime.tflite import read_tflite
 
     int8 = Path(run_dir) / "model_int8.tflite"
     if not int8.is_file():
         return None
     try:
-        plan_graph(load(int8.read_bytes()), "int8")
+        plan_graph(Model(read_tflite(int8.read_bytes())), "int8")
     except ModelFormatError as exc:  # name the file, as every other stage does
         raise ModelFormatError(f"{int8}: {exc}") from None
     except UnsupportedOperatorError as exc:

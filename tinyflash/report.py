@@ -436,10 +436,11 @@ def header_footprint(header: Path) -> dict[str, int] | None:
     if not header.is_file():
         return None
     with open(header, encoding="utf-8", errors="replace") as f:
-        head = f.read(4096)
-    found = {key: re.search(pattern, head) for key, pattern in (
-        ("constants", r"Footprint: (\d+) B of constants"), ("arena", r"(\d+) B arena"),
-        ("macs", r"\((\d+) multiply-accumulates\)"))}  # fmt: skip
+        head = f.read(65536)  # the banner (one line per step) and the macros after it
+    found = {key: re.search(pattern, head, re.M) for key, pattern in (
+        ("constants", r"Footprint: (\d+) B of constant"),
+        ("arena", r"^#define \w+_ARENA_SIZE (\d+)$"),
+        ("macs", r"^#define \w+_MACS (\d+)$"))}  # fmt: skip
     if not all(found.values()):
         return None
     return {key: int(m.group(1)) for key, m in found.items() if m}
