@@ -1,9 +1,9 @@
 """A convolutional run folder through export, codegen and verify (issue 12's `make run` path).
 
 A tiny CNN (conv 3x3 x4 -> relu -> max pool 2 -> flatten -> dense 10), one epoch on 2,000 real
-MNIST images, exported on a 400-image test subset. verify must run every executor that applies
-to a (N, 28, 28, 1) input and pass; the C generator has no convolution kernels yet, so the C
-executors (and the codegen stage of `tinyflash run`) skip, naming the operators it lacks.
+MNIST images, exported on a 400-image test subset. After codegen, verify must run every
+executor that applies to a (N, 28, 28, 1) input, the generated C headers (int8 and float32, on
+the host and on an emulated Cortex-M4) included, and pass.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests_support import require_tool
 
 from tinyflash.errors import UserError
-from tinyflash.runtime.errors import UnsupportedOperatorError
 
 C_EXECUTORS = ("c-host-float", "c-m4-float", "c-host-int8", "c-m4-int8")
 # They run the int8 / float .tflite on the (N, 28, 28, 1) inputs: a wrong shape is an error.
@@ -51,65 +51,73 @@ def cnn_run(small_mnist, tmp_path_factory) -> Path:
 
 
 def test_verify_runs_every_applicable_executor_on_a_cnn_and_passes(cnn_run, small_mnist, tmp_path):
+    from tinyflash.cli import main
     from tinyflash.verify import verify
 
+    for tool in ("gcc", "arm-none-eabi-gcc", "qemu-system-arm"):
+        require_tool(tool)
     folder = Path(shutil.copytree(cnn_run, tmp_path / "run"))
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["export"]["input_shape"] == [28, 28, 1]
-    doc = verify(folder, data=small_mnist, hostile=32, require=MUST_RUN)
+    assert main(["codegen", str(folder)]) == 0
+    doc = verify(folder, data=small_mnist, hostile=32, require=MUST_RUN + C_EXECUTORS)
     assert doc["verdict"] == "pass", doc["failures"]
     assert doc["inputs"] == {**doc["inputs"], "test_images": 400, "hostile": 32}
     status = {e["name"]: e for e in doc["executors"]}
-    for name in MUST_RUN:
+    for name in MUST_RUN + C_EXECUTORS:
         assert status[name]["status"] == "ran", status[name]
         assert status[name]["accuracy"] > 0.5  # one epoch on 2,000 images: far above chance
-    for name in C_EXECUTORS:
-        reason = status[name]["reason"]
-        assert status[name]["status"] == "skipped"
-        assert "does not support CONV_2D, MAX_POOL_2D" in reason and "supported: FULLY_" in reason
     assert all(doc["contracts"][c]["verdict"] == "pass" for c in ("float", "tflm", "litert"))
+    assert {"c-host-int8", "c-m4-int8"} <= set(doc["contracts"]["tflm"]["members"])
     assert (folder / "report.html").is_file() and (folder / "report.md").is_file()
 
 
-def test_requiring_a_c_executor_on_a_cnn_fails_with_the_reason(cnn_run, small_mnist, tmp_path):
+def test_requiring_a_c_executor_before_codegen_fails_with_the_reason(
+    cnn_run, small_mnist, tmp_path
+):
     from tinyflash.verify import verify
 
     folder = Path(shutil.copytree(cnn_run, tmp_path / "run"))
     doc = verify(folder, data=small_mnist, hostile=4, only=("py-int8-tflm", "c-host-int8"),
                  require=("c-host-int8",), report=False)  # fmt: skip
     assert doc["verdict"] == "fail"
-    assert any("c-host-int8 was skipped" in f and "CONV_2D" in f for f in doc["failures"])
+    assert any("c-host-int8 was skipped" in f and "header_int8" in f for f in doc["failures"])
 
 
-def test_codegen_of_a_cnn_names_every_missing_operator(cnn_run):
+def test_codegen_of_a_cnn_writes_both_headers(cnn_run, tmp_path):
     from tinyflash.firmware_c.cli import generate_run
 
-    with pytest.raises(UnsupportedOperatorError, match=r"CONV_2D, MAX_POOL_2D yet .*supported: "):
-        generate_run(cnn_run, out_dir=cnn_run / "nowhere")
+    int8, f32 = generate_run(cnn_run, out_dir=tmp_path)
+    text = int8.read_text()
+    for words in ("CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED",
+                  "#define MNIST_INPUT_SHAPE {1, 28, 28, 1}",
+                  "int mnist_classify(const uint8_t *pixels);"):  # fmt: skip
+        assert words in text, words
+    assert "CONV_2D" in f32.read_text() and "int mnist_f32_classify(" in f32.read_text()
 
 
-def test_run_skips_codegen_with_the_reason_and_verify_passes(cnn_run, tmp_path):
-    """`tinyflash run --from codegen` on the CNN folder: codegen skipped (a stale header of an
-    earlier model removed, so verify cannot run it), verify passes on 300 test images."""
+def test_run_from_codegen_replaces_a_stale_header_and_verify_passes(cnn_run, tmp_path):
+    """`tinyflash run --from codegen` on the CNN folder: a stale header of an earlier model is
+    replaced by the CNN's, and verify passes on 300 test images with the C executors."""
     import os
     import subprocess
     import sys
 
+    require_tool("gcc")
     folder = Path(shutil.copytree(cnn_run, tmp_path / "run"))
     (folder / "mnist_model.h").write_text("/* an earlier dense model's header */\n")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", COLUMNS="200")
     result = subprocess.run(
         [sys.executable, "-P", "-m", "tinyflash", "run", "--out", str(folder), "--from",
          "codegen", "--verify-limit", "300"],
-        capture_output=True, text=True, env=env, timeout=600,
+        capture_output=True, text=True, env=env, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "[codegen] skipped: the C generator does not support CONV_2D, MAX_POOL_2D" in (
-        result.stdout
-    )
-    assert not (folder / "mnist_model.h").exists()
+    assert "[codegen] done" in result.stdout
+    assert "CONV_2D" in (folder / "mnist_model.h").read_text()
     doc = json.loads((folder / "verify.json").read_text())
     assert doc["verdict"] == "pass" and doc["inputs"]["test_images"] == 300
+    assert {e["name"]: e["status"] for e in doc["executors"]}["c-host-int8"] == "ran"
 
 
 def test_verify_cli_with_a_users_inputs_and_labels(cnn_run, small_mnist, tmp_path):
@@ -148,7 +156,7 @@ def test_verify_cli_with_a_users_inputs_and_labels(cnn_run, small_mnist, tmp_pat
 
 def test_tinyflash_run_preset_cnn_end_to_end(small_mnist, tmp_path):
     """`tinyflash run --preset cnn` on a small .npz (1 epoch on 2,000 images, 400 test images):
-    train, export, codegen skipped with the reason, verify PASS, exit 0."""
+    train, export, codegen (both headers), verify PASS with the C on the host, exit 0."""
     import os
     import subprocess
     import sys
@@ -166,8 +174,8 @@ def test_tinyflash_run_preset_cnn_end_to_end(small_mnist, tmp_path):
         capture_output=True, text=True, env=env, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "[codegen] skipped: the C generator does not support CONV_2D" in result.stdout
+    assert "[codegen] done" in result.stdout
     doc = json.loads((tmp_path / "run" / "verify.json").read_text())
     assert doc["verdict"] == "pass" and doc["inputs"]["test_images"] == 400
     ran = {e["name"] for e in doc["executors"] if e["status"] == "ran"}
-    assert set(MUST_RUN) <= ran
+    assert set(MUST_RUN) | {"c-host-int8", "c-host-float"} <= ran
