@@ -225,14 +225,12 @@ def plan_graph(model, dtype: str | None = None) -> Plan:
         for t in op.inputs[:1] if op.op in ALIASES else op.inputs:
             if t >= 0:
                 last_read[t] = k
-    pending_alias: list[tuple[int, int]] = []
     for k, (op, p) in enumerate(kept):
         if op.op in ALIASES:
             src, dst = op.inputs[0], op.outputs[0]
             buf = buffer_of[src]
             buffer_of[dst] = buf
             members[buf].append(dst)
-            pending_alias.append((src, dst))
             continue
         em = registry.get(op.op)
         if em is None:
@@ -260,7 +258,7 @@ def plan_graph(model, dtype: str | None = None) -> Plan:
                 em.in_place
                 and x0 >= 0
                 and tensors[x0].kind == "arena"
-                and _buffer_last(members[buffer_of[x0]], last_read, kept) <= k
+                and _buffer_last(members[buffer_of[x0]], last_read) <= k
                 and tensors[out].nbytes == tensors[x0].nbytes  # a broadcast input stays intact
             ):
                 buf = buffer_of[x0]
@@ -345,7 +343,8 @@ def _kept_to_step(kept: list) -> dict[int, int]:
     return out
 
 
-def _buffer_last(ts: list[int], last_read: dict[int, int], kept: list) -> int:
+def _buffer_last(ts: list[int], last_read: dict[int, int]) -> int:
+    """The last op (index among the kept ops) reading any tensor of one buffer, -1 if none."""
     return max((last_read.get(t, -1) for t in ts), default=-1)
 
 
