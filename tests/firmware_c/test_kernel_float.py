@@ -29,39 +29,10 @@ import tinyflash.runtime as rt
 from tinyflash.firmware_c import toolchain as tc
 from tinyflash.firmware_c.cformat import kernel_source
 from tinyflash.firmware_c.emit.base import ALIGN, Context, OpEmitter, Step, TensorSlot
-from tinyflash.firmware_c.emit.float32 import (
-    activation,
-    broadcast,
-    concatenation,
-    conv_2d,
-    depthwise_conv_2d,
-    fully_connected,
-    mean,
-    pad,
-    pool_2d,
-    softmax,
-)
+from tinyflash.firmware_c.emit.float32 import EMITTERS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
-EMITTERS: dict[str, OpEmitter] = {  # what the lead's float32 registry will hold
-    "FULLY_CONNECTED": fully_connected.EMITTER,
-    "SOFTMAX": softmax.EMITTER,
-    "LOGISTIC": activation.EMITTER,
-    "TANH": activation.EMITTER,
-    "RELU": activation.EMITTER,
-    "RELU6": activation.EMITTER,
-    "RELU_N1_TO_1": activation.EMITTER,
-    "CONV_2D": conv_2d.EMITTER,
-    "DEPTHWISE_CONV_2D": depthwise_conv_2d.EMITTER,
-    "MAX_POOL_2D": pool_2d.MAX_EMITTER,
-    "AVERAGE_POOL_2D": pool_2d.AVERAGE_EMITTER,
-    "MEAN": mean.EMITTER,
-    "ADD": broadcast.ADD_EMITTER,
-    "MUL": broadcast.MUL_EMITTER,
-    "PAD": pad.EMITTER,
-    "CONCATENATION": concatenation.EMITTER,
-}
 TRANSCENDENTAL = {"SOFTMAX", "LOGISTIC", "TANH"}  # libm vs numpy: a few ulp, not bit-exact
 # the index-heavy kernels run under ASan + UBSan: every read inside its tensor or constant (the
 # test arena is exactly the tensors' bytes), no undefined behaviour
@@ -348,22 +319,17 @@ def _small_cnn(keras):
 
 @pytest.fixture(scope="module")
 def small_cnn(tmp_path_factory) -> tuple[bytes, Path]:
-    """(the float .tflite of _small_cnn, the folder holding its header cnn_model.h), generated
-    with these emitters in the float32 registry."""
+    """(the float .tflite of _small_cnn, the folder holding its header cnn_model.h)."""
     import keras
     import tensorflow as tf
 
     from tinyflash.firmware_c import header
-    from tinyflash.firmware_c.emit.float32 import EMITTERS as REGISTRY
 
     keras.utils.set_random_seed(1)
     data = tf.lite.TFLiteConverter.from_keras_model(_small_cnn(keras)).convert()
     ops = {o.op for o in rt.load(data).graph.operators}
     assert set(EMITTERS) - {"RELU", "RELU6", "RELU_N1_TO_1"} <= ops, sorted(ops)
-    with pytest.MonkeyPatch.context() as mp:
-        for op, emitter in EMITTERS.items():
-            mp.setitem(REGISTRY, op, emitter)
-        text = header.header_text(data, "small_cnn.tflite", prefix="cnn", rounding="tflm")
+    text = header.header_text(data, "small_cnn.tflite", prefix="cnn", rounding="tflm")
     folder = tmp_path_factory.mktemp("small_cnn")
     (folder / "cnn_model.h").write_text(text)
     return data, folder
