@@ -13,6 +13,7 @@ import pytest
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1] / "runtime"),
                 str(Path(__file__).parents[1] / "runtime" / "ops")]  # fmt: skip
 
+from c_parity import build_driver, run_driver  # noqa: E402
 from runtime_testkit import binary_model, random_input, two_input_model  # noqa: E402
 from step_harness import run_step  # noqa: E402
 from test_concatenation import concat_model  # noqa: E402
@@ -21,26 +22,9 @@ from test_pad import pad_model  # noqa: E402
 from test_pool_2d import pool_model  # noqa: E402
 
 import tinyflash.runtime as rt  # noqa: E402
-from tinyflash.firmware_c.emit.int8 import (  # noqa: E402
-    EMITTERS,
-    add,
-    average_pool_2d,
-    concatenation,
-    max_pool_2d,
-    mean,
-    mul,
-    pad,
-)
+from tinyflash.firmware_c.emit.int8 import EMITTERS  # noqa: E402
+from tinyflash.firmware_c.header import header_text  # noqa: E402
 
-OURS = {
-    "ADD": add.EMITTER,
-    "MUL": mul.EMITTER,
-    "PAD": pad.EMITTER,
-    "CONCATENATION": concatenation.EMITTER,
-    "MEAN": mean.EMITTER,
-    "MAX_POOL_2D": max_pool_2d.EMITTER,
-    "AVERAGE_POOL_2D": average_pool_2d.EMITTER,
-}
 MODELS = {
     "residual_add": lambda: two_input_model(
         "ADD", (1, 4, 4, 8), (0.05, -3), (0.07, -3), (0.09, 2), "RELU"
@@ -59,22 +43,18 @@ MODELS = {
 
 
 @pytest.mark.parametrize("name", list(MODELS))
-def test_header_matches_runtime(name, tool, tmp_path, monkeypatch):
+def test_header_matches_runtime(name, tool, tmp_path):
     tool("gcc")
-    header = pytest.importorskip("tinyflash.firmware_c.header")
-    c_parity = pytest.importorskip("c_parity")
-    for op, emitter in OURS.items():
-        monkeypatch.setitem(EMITTERS, op, emitter)
     data = MODELS[name]()
     for mode in ("tflm", "litert"):
-        text = header.header_text(data, f"{name}.tflite", prefix="tm", rounding=mode)
+        text = header_text(data, f"{name}.tflite", prefix="tm", rounding=mode)
         work = tmp_path / mode
         work.mkdir()
         (work / "tm_model.h").write_text(text)
-        exe = c_parity.build_driver(work / "tm_model.h", "tm", work)
+        exe = build_driver(work / "tm_model.h", "tm", work)
         model = rt.load(data, rounding=mode)
         x = random_input(model=data, n=40, seed=3)
-        got = c_parity.run_driver(exe, x, np.int8, int(np.prod(model.output.shape)))
+        got = run_driver(exe, x, np.int8, int(np.prod(model.output.shape)))
         np.testing.assert_array_equal(got, model(x).reshape(len(x), -1), err_msg=mode)
 
 
@@ -98,6 +78,6 @@ def test_step_under_sanitizers(name, tool, tmp_path):
     op = model.graph.operators[SANITIZED[name]].op
     x = random_input(model=data, n=20, seed=5)
     flags = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
-    got, want, _ = run_step(data, x, OURS[op], "tflm", tmp_path, op_index=SANITIZED[name],
+    got, want, _ = run_step(data, x, EMITTERS[op], "tflm", tmp_path, op_index=SANITIZED[name],
                             opt="-O1", flags=flags)  # fmt: skip
     np.testing.assert_array_equal(got, want)
