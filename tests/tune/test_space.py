@@ -34,7 +34,7 @@ def _random_params(space: Space, rng: np.random.Generator) -> dict:
     """One point of the space, drawn without Optuna: the parameters suggest() asks for."""
     family = str(rng.choice(space.families))
     p: dict = {"family": family, "optimizer": "adam", "learning_rate": 1e-3,
-               "batch_size": 64, "epochs": 5}  # fmt: skip
+               "lr_schedule": "cosine", "batch_size": 64, "epochs": 5}  # fmt: skip
     if family == "dense":
         p |= {"dense_layers": int(rng.integers(*space.dense_layers, endpoint=True)),
               "activation": "relu"}  # fmt: skip

@@ -13,7 +13,8 @@ import pytest
 pytestmark = pytest.mark.slow
 
 OVERSIZED = {"family": "dense", "dense_layers": 1, "units_0": 32, "activation": "relu",
-             "optimizer": "adam", "learning_rate": 1e-3, "batch_size": 64, "epochs": 1}  # fmt: skip
+             "optimizer": "adam", "learning_rate": 1e-3, "lr_schedule": "constant",
+             "batch_size": 64, "epochs": 1}  # fmt: skip
 
 
 def _keras_int8_bytes(config, classes: int) -> int:
@@ -70,6 +71,7 @@ def test_trials_counted_and_measured(tuned):
 
     import tinyflash.runtime as rt
     from tinyflash.runtime.quantize import quantize
+    from tinyflash.tune.seeds import CODE_RESERVE, STACK_RESERVE
 
     out, study, data, _ = tuned
     assert len(study.trials) == 3  # the target, none lost, none extra
@@ -92,6 +94,9 @@ def test_trials_counted_and_measured(tuned):
             assert m["flash_source"].startswith("linked")
             # per MAC within the measured range of the generated header on an M0+
             assert 3 < m["instructions"] / m["macs"] < 12
+            # what the warm start's reserves stand for (tune/seeds.py): code, stack
+            assert m["flash"] - t.user_attrs["cost"]["weight_bytes"] <= CODE_RESERVE
+            assert m["ram"] - arena <= STACK_RESERVE
         assert t.values == [m["accuracy"], m["flash"], m["ram"], m["instructions"]]
 
 

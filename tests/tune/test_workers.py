@@ -181,3 +181,30 @@ def test_two_workers_share_a_postgres_study_one_killed(postgres, tune_args, star
     measured = [t.number for t in good if "measured" in t.user_attrs]
     doc = json.loads((a_out / "tune.json").read_text())
     assert sorted(r["number"] for r in doc["trials"]) == sorted(measured)
+
+
+def _open_when_released(url: str, barrier) -> str:
+    from tinyflash.errors import UserError
+    from tinyflash.tune.study import open_storage
+
+    barrier.wait()
+    try:
+        open_storage(url)
+    except UserError as exc:
+        return str(exc)
+    return "ok"
+
+
+def test_workers_opening_a_new_database_at_once_all_open_it(tmp_path):
+    """Four processes released together on each of 5 new SQLite files: each opens it (the one
+    that loses the race to create the tables tries again) instead of "UNIQUE constraint
+    failed: alembic_version"."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager, ctx.Pool(4) as pool:
+        for k in range(5):
+            barrier = manager.Barrier(4)
+            url = f"sqlite:///{tmp_path / f'new{k}.db'}"
+            results = pool.starmap(_open_when_released, [(url, barrier)] * 4)
+            assert results == ["ok"] * 4, results

@@ -63,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     s.add_argument("--calibration", type=int, default=1000, metavar="N",
                    help="training images calibrating int8 quantization (default 1000)")  # fmt: skip
     s.add_argument("--seed", type=int, help="sampler seed (default: random)")
+    s.add_argument("--no-warm-start", action="store_true",
+                   help="start a new study from sampled points only, not from the largest "
+                   "model of each family that fits (tinyflash/tune/seeds.py)")  # fmt: skip
     s.add_argument("--heartbeat", type=int, default=10, metavar="SECONDS",
                    help="heartbeat of a running trial; a worker silent 3x this long is dead "
                    "and its trial re-run (default 10)")  # fmt: skip
@@ -129,10 +132,28 @@ def run(args: argparse.Namespace) -> int:
     shape = data.image_shape
     space = load_space(args.space, shape) if args.space else default_space(shape)
     check_space(budget, space, data.num_classes)  # refuses before any training
-    study = open_study(storage, args.study, _settings(budget, space, data), args.seed)
+    seeded: list[dict[str, Any]] = []
+
+    def warm_start() -> list[dict[str, Any]]:  # run only if this process creates the study
+        from tinyflash.tune.seeds import seeds
+
+        seeded.extend([] if args.no_warm_start else seeds(space, budget, data.num_classes))
+        return seeded
+
+    study = open_study(storage, args.study, _settings(budget, space, data), args.seed,
+                       warm_start)  # fmt: skip
     if not args.worker:
         say(f"tune: {budget.describe()}; study {args.study!r} in {storage_url}, "
             f"{len(counted(study))} trials so far; {data.describe()}")  # fmt: skip
+    if seeded:
+        import optuna
+
+        from tinyflash.tune.objective import describe_model
+        from tinyflash.tune.space import suggest
+
+        models = [describe_model(suggest(optuna.trial.FixedTrial(p), space), shape,
+                                 data.num_classes) for p in seeded]  # fmt: skip
+        say(f"tune: warm start, the first trials: {'; '.join(models)} (--no-warm-start: none)")
 
     children = []
     if args.workers > 1:

@@ -14,8 +14,9 @@ model_int8.tflite, manifest.json, tune_model.h), so `tinyflash verify RUN_DIR` c
     instructions  exact per-inference count of <prefix>_classify (uint8 pixels in, class out)
                   under QEMU's instruction-count plugin, mean over COUNT_IMAGES test images;
                   else MACs x the measured -Os rate of the dense header, "estimated"
-When the C generator cannot write the model's header (a CNN today), arena and constants come
-from train/summary.py's counts of the Keras model (metrics.json), all "estimated".
+When the C generator cannot write the model's header (an operator it has no kernel for), arena
+and constants come from train/summary.py's counts of the Keras model (metrics.json), all
+"estimated".
 """
 
 from __future__ import annotations
@@ -80,16 +81,20 @@ def _constants(text: str) -> int | None:
 def _count(header: Path, core: str, images: np.ndarray, work: Path) -> tuple[int, int]:
     """(mean instructions per classify call, deepest stack in bytes) on the core's QEMU board.
 
-    images: (N, H, W) or (N, H, W, C) uint8 pixels, the classify API's input."""
+    images: (N, H, W) or (N, H, W, C) uint8 pixels, the classify API's input. ARMv6-M code runs
+    on the M3 board, as the footprint links it: the micro:bit's 16 KiB of RAM cannot hold the
+    arena of a larger model plus the driver's buffers (the instructions are the same)."""
     from tinyflash.firmware_c import toolchain as tc
+    from tinyflash.firmware_c.footprint import LINK_TARGET
 
     P = PREFIX.upper()
     flags = ("-DBARE_METAL", f"-I{header.parent}", f'-DMODEL_HEADER="{header.name}"',
              f"-D{P}_IMPLEMENTATION", f"-DMODEL_PREFIX={PREFIX}", f"-DMODEL_PREFIX_UPPER={P}",
              "-DDRIVER_MODE=1")  # fmt: skip
-    elf = tc.compile_arm([tc.TARGET_DIR / "driver.c"], work / "count.elf", core, OPT, flags)
+    board = LINK_TARGET.get(core, core)
+    elf = tc.compile_arm([tc.TARGET_DIR / "driver.c"], work / "count.elf", board, OPT, flags)
     (work / "inputs.bin").write_bytes(np.ascontiguousarray(images, np.uint8).tobytes())
-    result = tc.run_qemu(elf, core, cwd=work, count=True, timeout=300)
+    result = tc.run_qemu(elf, board, cwd=work, count=True, timeout=300)
     stack = re.search(r"^stack (\d+)$", result.stdout, re.M)
     if result.returncode != 0 or not stack or len(result.regions) != len(images) + 1:
         raise tc.ToolchainError(f"{core}: QEMU exit {result.returncode}: {result.stdout[-300:]}")

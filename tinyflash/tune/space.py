@@ -19,6 +19,7 @@ rest). A range is [low, high] (integers, or floats for learning_rate); a choice 
     head_layers = [0, 1]           # hidden Dense layers after the CNN's Flatten
     optimizers = ["adam", "rmsprop"]
     learning_rate = [3e-4, 3e-3]   # log scale
+    lr_schedules = ["cosine", "constant"]  # cosine: decay to 0 over the epochs (train/fit.py)
     batch_sizes = [64, 128]
     epochs = [5, 30]               # the most epochs; early stopping on validation loss ends sooner
     patience = 3                   # early stopping's patience (a single value)
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from tinyflash.errors import ConfigError
-from tinyflash.train.config import ACTIVATIONS, OPTIMIZERS, TrainConfig
+from tinyflash.train.config import ACTIVATIONS, LR_SCHEDULES, OPTIMIZERS, TrainConfig
 from tinyflash.train.layers import LayerSpec, parse_layer
 
 __all__ = ["FAMILIES", "Space", "corners", "default_space", "load_space", "suggest"]
@@ -54,7 +55,8 @@ _KINDS = {
     "families": "choice", "dense_layers": "range", "units": "range", "activations": "choice",
     "conv_blocks": "range", "filters": "range", "kernels": "choice", "pools": "choice",
     "head_layers": "range", "optimizers": "choice", "learning_rate": "frange",
-    "batch_sizes": "choice", "epochs": "range", "patience": "int", "train_limit": "int",
+    "lr_schedules": "choice", "batch_sizes": "choice", "epochs": "range", "patience": "int",
+    "train_limit": "int",
 }  # fmt: skip
 
 
@@ -74,6 +76,9 @@ class Space:
     head_layers: tuple[int, int] = (0, 1)
     optimizers: tuple[str, ...] = ("adam",)
     learning_rate: tuple[float, float] = (5e-4, 5e-3)
+    # A constant rate with early stopping ends BatchNorm CNNs early on a noisy validation loss
+    # (16,32,32 k3 max: 5 epochs, 98.65 % int8); cosine runs its epochs (12: 99.18 %).
+    lr_schedules: tuple[str, ...] = ("cosine", "constant")
     batch_sizes: tuple[int, ...] = (64, 128)
     epochs: tuple[int, int] = (5, 30)
     patience: int = 3
@@ -93,7 +98,7 @@ def _check(s: Space) -> None:
         return ConfigError(f"space '{key}': expected {expected}, found {getattr(s, key)!r}")
 
     allowed = {"families": FAMILIES, "activations": ACTIVATIONS, "pools": tuple(POOLS),
-               "optimizers": OPTIMIZERS}  # fmt: skip
+               "optimizers": OPTIMIZERS, "lr_schedules": LR_SCHEDULES}  # fmt: skip
     for key, known in allowed.items():
         values = getattr(s, key)
         if not values or any(v not in known for v in values):
@@ -181,7 +186,7 @@ def suggest(trial: Any, space: Space) -> TrainConfig:
 
     Parameter names: family; MLP: dense_layers, units_<i>, activation; CNN: conv_blocks,
     filters_<b>, kernel, pool, head_layers, units_<i>; both: optimizer, learning_rate,
-    batch_size, epochs."""
+    lr_schedule, batch_size, epochs."""
     family = trial.suggest_categorical("family", list(space.families))
     if family == "dense":
         depth = trial.suggest_int("dense_layers", *space.dense_layers)
@@ -202,6 +207,7 @@ def suggest(trial: Any, space: Space) -> TrainConfig:
         activation=activation,
         optimizer=trial.suggest_categorical("optimizer", list(space.optimizers)),
         learning_rate=trial.suggest_float("learning_rate", *space.learning_rate, log=True),
+        lr_schedule=trial.suggest_categorical("lr_schedule", list(space.lr_schedules)),
         batch_size=trial.suggest_categorical("batch_size", list(space.batch_sizes)),
         epochs=trial.suggest_int("epochs", *space.epochs),
         patience=space.patience,

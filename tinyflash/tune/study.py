@@ -73,31 +73,56 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT) -> Any:
     timeout = {"postgres": {"connect_args": {"connect_timeout": 10}},
                "sqlite": {"connect_args": {"timeout": 60}}}  # fmt: skip
     engine = next((v for k, v in timeout.items() if url.startswith(k)), {})
-    try:
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine,
-            heartbeat_interval=heartbeat,
-            grace_period=3 * heartbeat,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                max_retry=3
-            ),
-        )
-    except (ImportError, ValueError, sqlalchemy.exc.SQLAlchemyError) as exc:
-        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        raise UserError(
-            f"--storage {safe_url(url)}: cannot open the study database: "
-            f"{first[0] if first else type(exc).__name__}"
-        ) from None
+    for attempt in range(3):
+        try:
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine,
+                heartbeat_interval=heartbeat,
+                grace_period=3 * heartbeat,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=3
+                ),
+            )
+        except (ImportError, ValueError, sqlalchemy.exc.SQLAlchemyError) as exc:
+            # Workers that open a new database at once all create its tables; the losers fail
+            # ("table studies already exists", "UNIQUE constraint failed: alembic_version")
+            # and find the tables made when they try again.
+            lost = isinstance(exc, sqlalchemy.exc.IntegrityError) or "already exists" in str(exc)
+            if not lost or attempt == 2:
+                raise _unopenable(url, exc) from None
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
-def open_study(storage: Any, name: str, settings: dict[str, Any], seed: int | None) -> Any:
-    """Create the study, or load it (resume, another worker); its stored settings must match."""
+def _unopenable(url: str, exc: Exception) -> UserError:
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return UserError(
+        f"--storage {safe_url(url)}: cannot open the study database: "
+        f"{first[0] if first else type(exc).__name__}"
+    )
+
+
+def open_study(
+    storage: Any,
+    name: str,
+    settings: dict[str, Any],
+    seed: int | None,
+    first_trials: Callable[[], list[dict[str, Any]]] = list,
+) -> Any:
+    """Create the study, or load it (resume, another worker); its stored settings must match.
+    The process that creates it (the storage's unique study name decides, so one of several
+    workers started at once) enqueues first_trials() as its first trials (tune/seeds.py)."""
     import optuna
 
     sampler = optuna.samplers.TPESampler(seed=seed)  # constraints: Trial.set_constraint
-    study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
-                                directions=list(DIRECTIONS), load_if_exists=True)  # fmt: skip
+    common = {"study_name": name, "storage": storage, "sampler": sampler}
+    try:
+        study = optuna.create_study(directions=list(DIRECTIONS), **common)
+        for params in first_trials():
+            study.enqueue_trial(params)
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(**common)
     if tuple(d.name.lower() for d in study.directions) != DIRECTIONS:
         raise UserError(f"study {name!r} exists with other objectives; pick another --study")
     stored = study.user_attrs.get(SETTINGS)
