@@ -40,41 +40,10 @@ typedef struct {
   uint8_t act_max;
 } tfk_add_params;
 
-/* 1: the 16x16 form of tfk__add_high_mul (default on Thumb-1; tests set it on the host). */
-#ifndef TFK__ADD_MUL16
-#if defined(__thumb__) && !defined(__thumb2__)
-#define TFK__ADD_MUL16 1
-#else
-#define TFK__ADD_MUL16 0
-#endif
-#endif
-
-/* (x * m + 2^31) >> 32, the rounded high word of the 64-bit product, for any int32 x and m in
- * [0, 2^31): SMMULR on Cortex-M4/M7; on Thumb-1 (Cortex-M0/M0+, no 32x32->64 multiply, where
- * the int64 product is a call to __aeabi_lmul) from four 16x16 products, Hacker's Delight mulhs
- * with the rounding bit (bit 31 of the low word) taken from w1; elsewhere int64 (SMULL). */
-TFK_FN int32_t tfk__add_high_mul(int32_t x, int32_t m) {
-#if TFK_USE_DSP
-  int32_t r;
-  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(x), "r"(m));
-  return r;
-#elif TFK__ADD_MUL16
-  const uint32_t u0 = (uint32_t)x & 0xFFFFu;
-  const int32_t u1 = x >> 16;
-  const uint32_t v0 = (uint32_t)m & 0xFFFFu;
-  const uint32_t v1 = (uint32_t)m >> 16; /* < 2^15: m >= 0 */
-  const int32_t t = u1 * (int32_t)v0 + (int32_t)((u0 * v0) >> 16);
-  const uint32_t w1 = u0 * v1 + ((uint32_t)t & 0xFFFFu);
-  return u1 * (int32_t)v1 + (t >> 16) + (int32_t)((w1 + 0x8000u) >> 16);
-#else
-  return (int32_t)(((int64_t)x * (int64_t)m + ((int64_t)1 << 31)) >> 32);
-#endif
-}
-
 /* One output byte from the two input bytes ua, ub (uses the locals of tfk_add). */
 #define TFK__ADD_ONE(ua, ub)                                                        \
   do {                                                                              \
-    const int32_t tfk__s = tfk__add_high_mul(t1[ua] + t2[ub], m);                   \
+    const int32_t tfk__s = tfk_high_mul_round(t1[ua] + t2[ub], m);                  \
     int32_t tfk__y =                                                                \
         ((round + (int32_t)((uint32_t)tfk__s << 1) + -(int32_t)((uint32_t)tfk__s >> 31)) >> shift) + zp; \
     tfk__y = tfk__y < lo ? lo : tfk__y;                                             \

@@ -42,37 +42,9 @@ typedef struct {
   uint8_t act_max;
 } tfk_dw_params;
 
-#ifndef TFK__DW_SPLIT_MUL
-#if defined(__thumb__) && !defined(__thumb2__)
-#define TFK__DW_SPLIT_MUL 1
-#else
-#define TFK__DW_SPLIT_MUL 0
-#endif
-#endif
-
-/* (x * m + 2^31) >> 32, the rounded high word of the 64-bit product (SMMULR on Cortex-M4). */
-TFK_FN int32_t tfk__dw_high_mul(int32_t x, int32_t m) {
-#if TFK_USE_DSP
-  int32_t r;
-  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(x), "r"(m));
-  return r;
-#elif TFK__DW_SPLIT_MUL
-  /* Thumb-1 has no 32x32 -> 64 multiply (gcc calls __aeabi_lmul): four 16 x 16 products.
-   * x = xh 2^16 + xl, m = mh 2^16 + ml; exact for |x| < 2^30, 0 <= m < 2^31 (the generator
-   * checks the first; every term below then fits its 32-bit type). */
-  const uint32_t xl = (uint32_t)x & 0xFFFFu, ml = (uint32_t)m & 0xFFFFu;
-  const int32_t xh = x >> 16, mh = m >> 16;
-  const uint32_t t = ((xl * ml) >> 16) + xl * (uint32_t)mh;
-  return xh * mh + (int32_t)(t >> 16) +
-         ((xh * (int32_t)ml + (int32_t)(t & 0xFFFFu) + 0x8000) >> 16);
-#else
-  return (int32_t)(((int64_t)x * (int64_t)m + ((int64_t)1 << 31)) >> 32);
-#endif
-}
-
 /* acc2 = acc * 2^(left + 1) -> the output byte; q = this channel's 4 requant words. */
 TFK_FN uint8_t tfk__dw_requantize(const tfk_dw_params *p, int32_t acc2, const int32_t *q) {
-  const int32_t s = tfk__dw_high_mul(acc2, q[0]);
+  const int32_t s = tfk_high_mul_round(acc2, q[0]);
   int32_t t = (q[1] + (int32_t)((uint32_t)s << 1) + -(int32_t)((uint32_t)s >> 31)) >> q[2];
   t = t < p->act_min ? p->act_min : t;
   t = t > p->act_max ? p->act_max : t;
@@ -169,9 +141,9 @@ TFK_FN uint32_t tfk__dw_load(const uint8_t *base, size_t offset) {
 
 /* Requantize accumulator acc (already times 2^(left+1)) with requant words q: USAT clamps to
  * the int8 range; a fused activation narrower than that is clamped by the caller. */
-#define TFK__DW_OUT(acc, q)                                                             \
-  __usat(((q)[1] + (int32_t)((uint32_t)tfk__dw_high_mul((acc), (q)[0]) << 1) +              \
-          -(int32_t)((uint32_t)tfk__dw_high_mul((acc), (q)[0]) >> 31)) >> (q)[2],                                \
+#define TFK__DW_OUT(acc, q)                                                            \
+  __usat(((q)[1] + (int32_t)((uint32_t)tfk_high_mul_round((acc), (q)[0]) << 1) +       \
+          -(int32_t)((uint32_t)tfk_high_mul_round((acc), (q)[0]) >> 31)) >> (q)[2],    \
          8)
 
 /* The 3x3 fast path on Cortex-M4/M7, n output pixels along a row. r0, r1, r2: the three input

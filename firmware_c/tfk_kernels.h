@@ -54,6 +54,9 @@ TFK_FN int32_t tfk_rdbpot(int32_t x, int32_t exponent);
 /* TFLite MultiplyByQuantizedMultiplier: x * m * 2^shift / 2^31 in the rounding mode chosen by
  * TFK_ROUNDING_SINGLE. m in [2^30, 2^31) (or 0); shift in [-31, 30]. */
 TFK_FN int32_t tfk_mbqm(int32_t x, int32_t m, int32_t shift);
+/* (x * m + 2^31) >> 32, the rounded high word of the 64-bit product: any int32 x, m in
+ * [0, 2^31). ADD's and MUL's requantization (their rescaled sums and products). */
+TFK_FN int32_t tfk_high_mul_round(int32_t x, int32_t m);
 
 /* ---- FULLY_CONNECTED int8, per-channel (tfk_fully_connected.c) ---- */
 

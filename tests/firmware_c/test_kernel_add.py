@@ -109,7 +109,7 @@ def test_thumb1_high_mul_matches_int64(tool, tmp_path):
     """The Cortex-M0 form of ADD's and MUL's rounded high multiply (four 16x16 products), run on
     the host, equals the int64 definition on edges and 4,000,000 random pairs."""
     tool("gcc")
-    flags = (f"-I{tc.HERE}", "-DTFK__ADD_MUL16=1", "-DTFK__MUL_MUL16=1", "-DTFK_USE_DSP=0",
+    flags = (f"-I{tc.HERE}", "-DTFK_HIGH_MUL16=1", "-DTFK_USE_DSP=0",
              "-fsanitize=undefined", "-fno-sanitize-recover=all")  # fmt: skip
     exe = tc.compile_host([C_DIR / "high_mul_check.c"], tmp_path / "hm", flags=flags)
     proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)

@@ -103,12 +103,13 @@ def test_matches_tflm(tool, tmp_path):
 
 
 def test_split_multiply_on_host(tool, tmp_path):
-    """The Thumb-1 high multiply (four 16 x 16 products), forced on the host: same bytes."""
+    """The Thumb-1 high multiply (tfk_fixedpoint.c, four 16 x 16 products), forced on the host:
+    same bytes."""
     tool("gcc")
     for name in ("fast_ds_cnn_like", "fast_stride2_odd"):
         model = dw_model(**FAST[name])
         x = random_input(model, 6, seed=9)
-        got, want, _ = run_dw(model, x, "tflm", tmp_path / name, flags=("-DTK__DW_SPLIT_MUL=1",))
+        got, want, _ = run_dw(model, x, "tflm", tmp_path / name, flags=("-DTFK_HIGH_MUL16=1",))
         np.testing.assert_array_equal(got, want, err_msg=name)
 
 
@@ -165,20 +166,3 @@ def test_requantization_identities_match_runtime():
     s = (((acc << (left + 1)) * m + 2**31) >> 32).astype(np.int64)
     h = (1 << e) + ((zp + 128) << (e + 1))
     np.testing.assert_array_equal((2 * s + h + (s >> 63)) >> (e + 1), want)
-
-
-def test_split_multiply_identity():
-    """(x m + 2^31) >> 32 from four 16 x 16 products, as tfk__dw_high_mul computes it on
-    Thumb-1, for |x| < 2^30 and m in [0, 2^31), extremes included."""
-    rng = np.random.default_rng(6)
-    x = np.concatenate(
-        [[-(2**30) + 1, -1, 0, 1, 2**30 - 1], rng.integers(-(2**30) + 1, 2**30, 300_000)]
-    )
-    m = np.concatenate(
-        [[2**31 - 1, 2**30, 0, 2**31 - 1, 2**31 - 1], rng.integers(0, 2**31, 300_000)]
-    )
-    xl, ml, xh, mh = x & 0xFFFF, m & 0xFFFF, x >> 16, m >> 16
-    t = ((xl * ml) >> 16) + xl * mh
-    assert t.max() < 2**32
-    got = xh * mh + (t >> 16) + ((xh * ml + (t & 0xFFFF) + 0x8000) >> 16)
-    np.testing.assert_array_equal(got, (x * m + 2**31) >> 32)

@@ -156,4 +156,5 @@ static const int32_t {name}_t2[256] = {{
     return Emitted("\n".join(consts), call, const_bytes=nbytes)
 
 
-EMITTER = OpEmitter(kernels=("tfk_add.c",), emit=emit, in_place=True, check=check)
+EMITTER = OpEmitter(kernels=("tfk_fixedpoint.c", "tfk_add.c"), emit=emit, in_place=True,
+                    check=check)  # fmt: skip

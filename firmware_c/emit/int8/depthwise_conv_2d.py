@@ -205,5 +205,8 @@ def scratch_bytes(step: Step, tensors: dict[int, TensorSlot]) -> int:
 
 
 EMITTER = OpEmitter(
-    kernels=("tfk_depthwise_conv_2d.c",), emit=emit, scratch_bytes=scratch_bytes, check=check
+    kernels=("tfk_fixedpoint.c", "tfk_depthwise_conv_2d.c"),
+    emit=emit,
+    scratch_bytes=scratch_bytes,
+    check=check,
 )

@@ -66,4 +66,5 @@ def emit(step: Step, ctx: Context) -> Emitted:
     return Emitted("\n".join(consts), call, macs=y.size, const_bytes=nbytes)
 
 
-EMITTER = OpEmitter(kernels=("tfk_mul.c",), emit=emit, in_place=True, check=check)
+EMITTER = OpEmitter(kernels=("tfk_fixedpoint.c", "tfk_mul.c"), emit=emit, in_place=True,
+                    check=check)  # fmt: skip
