@@ -64,11 +64,24 @@ def tune_budget(
     return doc
 
 
+def _commit() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)  # fmt: skip
+    except OSError:
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
 def results_md(docs: list[tuple[str, str, float, dict[str, Any]]], args: argparse.Namespace) -> str:
     lines = ["# tinyflash tune on MNIST", "",
              f"{'3-trial' if args.trials else f'{args.minutes}-minute'} run, {args.workers} "
              "workers, Cortex-M0+, all 60,000 / 10,000 images; figures from each study's "
-             "tune.json (measured unless marked estimated).", ""]  # fmt: skip
+             "tune.json (measured unless marked estimated). Each study is new: its trials 0 and 1 "
+             "are the warm start's seeds (tinyflash/tune/seeds.py: the largest 3-block CNN and "
+             f"MLP that fit), the rest the sampler's. Commit {_commit()}.", ""]  # fmt: skip
     for flash, ram, goal, doc in docs:
         best = doc["best"]
         met = best is not None and best["accuracy"] >= goal
