@@ -33,7 +33,8 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 # bench/<name>.py, in report order
-MODULES = ("train", "export", "runtime", "runtime_cnn", "firmware", "firmware_cnn", "fuzz")
+MODULES = ("train", "export", "runtime", "runtime_cnn", "float_parity", "firmware",
+           "firmware_cnn", "fuzz")  # fmt: skip
 PACKAGES = ("tinyflash", "numpy", "tensorflow-cpu", "keras", "ai-edge-litert", "tflite-micro",
             "onnx", "onnxruntime", "tf2onnx")  # fmt: skip
 

@@ -87,3 +87,13 @@ class Graph:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     metadata: Mapping[str, str] = field(default_factory=dict)
+
+    def depth(self) -> int:
+        """Operators on the longest path from a graph input to a graph output (a chain of N
+        operators: N; constants start no path). Float rounding errors add up along such a
+        path: tinyflash.report_parity's float contract grows with it."""
+        ending: dict[int, int] = {}  # tensor -> operators on the longest path that writes it
+        for op in self.operators:  # execution order: every input is written before it is read
+            d = 1 + max((ending.get(i, 0) for i in op.inputs if i >= 0), default=0)
+            ending.update(dict.fromkeys(op.outputs, d))
+        return max((ending.get(o, 0) for o in self.outputs), default=0)

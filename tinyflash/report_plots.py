@@ -77,7 +77,7 @@ def parity_png(names: list[str], pairs: list[dict[str, Any]], int8: Collection[s
         for j in range(len(names)):
             ax.text(j, i, cell_text(rate[i, j]), ha="center", va="center", fontsize=6)
     ax.set_title(
-        "rows that agree: same int8 codes, or float within 1e-5\n"
+        "rows that agree: same int8 codes, or float within the float contract's bound\n"
         f"(n/a: float vs int8, not compared; colour scale from {vmin:g})",
         fontsize=10,
     )

@@ -35,7 +35,9 @@ Executors (--only / --require names) and the contract each must keep:
     py-onnx-int8     Python interpreter, int8 ONNX (QDQ)           - (reported)
     litert-int8      TFLite int8, ai-edge-litert default kernels   - (reported)
     ort-int8         ONNX int8, onnxruntime                        - (reported)
-Contracts: float = within 1e-5 absolute; tflm and litert = bit-exact int8 output codes.
+Contracts: float = within depth x 3.33e-6 x max(1, |y|) per row (depth: operators on the float
+model's longest path; report_parity.float_tolerance); tflm and litert = bit-exact int8 output
+codes.
 
 Exit status: 0 all contracts hold; 3 verification failed (tampered artifact, broken contract,
 executor error, or a --require'd executor skipped); 2 user error (no run folder).
@@ -303,11 +305,12 @@ def verify(
             e = errors[entry["name"]]
             say(f"  diff  {entry['name']:16} max |y - {reference}| {e['max_abs']:.3g}, mean "
                 f"{e['mean_abs']:.3g}")  # fmt: skip
-    pairs = rp.parity_matrix(outputs)
+    depth = _float_depth(paths)
+    pairs = rp.parity_matrix(outputs, depth)
     doc["pairs"] = [p.to_json() for p in pairs]
-    violations = rp.check_contracts(pairs, {n: e.contract for n, e in ran.items()})
+    violations = rp.check_contracts(pairs, {n: e.contract for n, e in ran.items()}, depth)
     for v in violations:
-        where = _divergence(v, ran, paths, inputs)
+        where = _divergence(v, ran, paths, inputs, depth)
         doc["violations"].append({**v.to_json(), **where})
         kind = "test image" if v.row < inputs.n_test else "hostile input"
         index = v.row if v.row < inputs.n_test else v.row - inputs.n_test
@@ -315,7 +318,7 @@ def verify(
             f"contract {v.contract} broken: {v.a} vs {v.b} disagree first on {kind} {index} "
             f"(row {v.row}; max difference {v.max_diff:g} {v.unit}); {where['layer_text']}"
         )
-    doc["contracts"] = _contract_verdicts(ran, violations)
+    doc["contracts"] = _contract_verdicts(ran, violations, depth)
     doc["verdict"] = "fail" if doc["failures"] else "pass"
     n_ran = len(ran)
     n_skip = sum(e["status"] == "skipped" for e in doc["executors"])
@@ -330,7 +333,7 @@ def verify(
     return doc
 
 
-def _divergence(v, ran, paths, inputs) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _divergence(v, ran, paths, inputs, depth) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """The first layer where the two executors of violation `v` diverge on its row."""
     from tinyflash import report_executors as rx
     from tinyflash import report_parity as rp
@@ -340,8 +343,24 @@ def _divergence(v, ran, paths, inputs) -> dict[str, Any]:  # type: ignore[no-unt
         x = inputs.as_int8 if ex.artifact in rf.INT8_KINDS else inputs.as_float
         return x[v.row : v.row + 1]
 
-    tolerance = rp.CONTRACTS[v.contract][1]
-    return rx.first_divergence(ran[v.a], ran[v.b], paths, row, tolerance)
+    return rx.first_divergence(ran[v.a], ran[v.b], paths, row, rp.tolerance(v.contract, depth))
+
+
+def _float_depth(paths: dict[str, Path]) -> int:
+    """Operators on the longest path of the float model (the .tflite, else the .onnx: its
+    graph spells out more steps), the depth the float contract's bound grows with; 3 (an MLP)
+    when neither can be read (then at most Keras runs, with nothing to agree with)."""
+    from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
+    from tinyflash.runtime.onnx import read_onnx
+    from tinyflash.runtime.tflite import read_tflite
+
+    for kind, read in (("tflite_float", read_tflite), ("onnx_float", read_onnx)):
+        if kind in paths:
+            try:
+                return read(paths[kind].read_bytes()).depth()
+            except (OSError, ModelFormatError, UnsupportedOperatorError):
+                continue
+    return 3
 
 
 def _no_header_reason(run_dir: Path, paths: dict[str, Path]) -> str | None:
@@ -372,16 +391,20 @@ def _header_rounding(manifest: dict[str, Any], header: Path | None) -> str:
     return rounding if rounding in ("tflm", "litert") else "tflm"
 
 
-def _contract_verdicts(ran, violations) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """contract -> {"promise", "members" that ran, "verdict": pass | fail | not checked}."""
-    from tinyflash.report_parity import CONTRACTS
+def _contract_verdicts(ran, violations, depth) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """contract -> {"promise", "tolerance", "members" that ran, "verdict": pass | fail | not
+    checked}; the float one also has the model's "depth"."""
+    from tinyflash import report_parity as rp
 
     verdicts = {}
-    for name, (promise, _) in CONTRACTS.items():
+    for name, promise in rp.CONTRACTS.items():
         members = [n for n, e in ran.items() if e.contract == name]
         broken = any(v.contract == name for v in violations)
         verdict = "fail" if broken else "pass" if len(members) >= 2 else "not checked"
-        verdicts[name] = {"promise": promise, "members": members, "verdict": verdict}
+        verdicts[name] = {"promise": promise, "tolerance": rp.tolerance(name, depth),
+                          "members": members, "verdict": verdict}  # fmt: skip
+        if name == "float":
+            verdicts[name] |= {"promise": rp.float_promise(depth), "depth": depth}
     return verdicts
 
 

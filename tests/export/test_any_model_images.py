@@ -79,21 +79,6 @@ def test_an_empty_folder_and_a_flat_input_are_refused(tmp_path):
         load_calibration(tmp_path, (12,))
 
 
-def _batch_norm_from_data(model, x: np.ndarray, rng: np.random.Generator) -> None:
-    """Each BatchNormalization's moving mean and variance set to those of its input on x, in
-    order; gamma U(0.5, 1.5), beta N(0, 0.2). An untrained MobileNet with the default
-    statistics (or random ones) loses its input within a few layers: the signal shrinks ~10x
-    per layer against the biases, so every row gives the same output (measured: identical
-    from conv_pw_5 on), and a parity test on it would compare constants."""
-    import keras
-
-    for bn in [la for la in model.layers if isinstance(la, keras.layers.BatchNormalization)]:
-        v = np.asarray(keras.Model(model.inputs, bn.input)(x, training=False))
-        gamma, beta, _, _ = bn.get_weights()
-        bn.set_weights([rng.uniform(0.5, 1.5, gamma.shape), rng.normal(0, 0.2, beta.shape),
-                        v.mean(axis=(0, 1, 2)), v.var(axis=(0, 1, 2)) + 1e-3])  # fmt: skip
-
-
 def test_mobilenet_exports_from_pictures_and_runs_bit_exact_with_tflm(tmp_path):
     """keras.applications.MobileNet(alpha 0.25, 64x64, weights=None: nothing downloads), its
     batch norms set from the pictures, calibrated on 8 random PNGs, exported; every tensor of
@@ -104,6 +89,7 @@ def test_mobilenet_exports_from_pictures_and_runs_bit_exact_with_tflm(tmp_path):
     from tinyflash.export.any_model import export_model
     from tinyflash.export.tflite import tflite_ops
     from tinyflash.report_executors import EXECUTORS
+    from tinyflash.train.architectures import batch_norm_from_data
 
     rng = np.random.default_rng(6)
     pixels = rng.integers(0, 256, (8, 64, 64, 3), np.uint8)
@@ -113,7 +99,7 @@ def test_mobilenet_exports_from_pictures_and_runs_bit_exact_with_tflm(tmp_path):
     keras.utils.set_random_seed(4)
     model = keras.applications.MobileNet(alpha=0.25, weights=None, input_shape=(64, 64, 3),
                                          classes=2)  # fmt: skip
-    _batch_norm_from_data(model, pixels.astype(np.float32) / 255, np.random.default_rng(5))
+    batch_norm_from_data(model, pixels.astype(np.float32) / 255, np.random.default_rng(5))
     model.save(tmp_path / "mobilenet.keras")
     manifest = export_model(tmp_path / "mobilenet.keras", tmp_path / "pictures",
                             tmp_path / "run", log=lambda line: None)  # fmt: skip

@@ -3,8 +3,8 @@
 
 The model is trained a few epochs on a synthetic regression task (seeded). verify has no
 labels: it reports each executor's max / mean absolute difference from Keras and checks the
-parity contracts (float within 1e-5; int8 bit-exact in the tflm and litert groups, the C header
-joining its rounding's group where gcc is installed).
+parity contracts (float within the depth-aware bound; int8 bit-exact in the tflm and litert
+groups, the C header joining its rounding's group where gcc is installed).
 """
 
 from __future__ import annotations
