@@ -4,8 +4,7 @@ M3 board (as the footprint links it), not a failed build and estimates."""
 from __future__ import annotations
 
 import numpy as np
-
-from tests.tests_support import require_tool
+from tests_support import require_tool
 
 
 def test_m0plus_counts_a_model_larger_than_the_microbit(tmp_path, mnist):
