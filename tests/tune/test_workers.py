@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -183,28 +184,33 @@ def test_two_workers_share_a_postgres_study_one_killed(postgres, tune_args, star
     assert sorted(r["number"] for r in doc["trials"]) == sorted(measured)
 
 
-def _open_when_released(url: str, barrier) -> str:
-    from tinyflash.errors import UserError
-    from tinyflash.tune.study import open_storage
-
-    barrier.wait()
-    try:
-        open_storage(url)
-    except UserError as exc:
-        return str(exc)
-    return "ok"
+# One worker opening a new study database once the go file appears (all released together).
+_OPEN = """
+import os, sys, time
+from tinyflash.errors import UserError
+from tinyflash.tune.study import open_storage
+url, go = sys.argv[1], sys.argv[2]
+while not os.path.exists(go):
+    time.sleep(0.001)
+try:
+    open_storage(url)
+except UserError as exc:
+    print(exc)
+else:
+    print("ok")
+"""
 
 
 def test_workers_opening_a_new_database_at_once_all_open_it(tmp_path):
     """Four processes released together on each of 5 new SQLite files: each opens it (the one
     that loses the race to create the tables tries again) instead of "UNIQUE constraint
-    failed: alembic_version"."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Manager() as manager, ctx.Pool(4) as pool:
-        for k in range(5):
-            barrier = manager.Barrier(4)
-            url = f"sqlite:///{tmp_path / f'new{k}.db'}"
-            results = pool.starmap(_open_when_released, [(url, barrier)] * 4)
-            assert results == ["ok"] * 4, results
+    failed: alembic_version" or "table studies already exists"."""
+    for k in range(5):
+        url, go = f"sqlite:///{tmp_path / f'new{k}.db'}", tmp_path / f"go{k}"
+        procs = [subprocess.Popen([sys.executable, "-P", "-c", _OPEN, url, str(go)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for _ in range(4)]  # fmt: skip
+        time.sleep(3)  # every process imported and waiting
+        go.touch()
+        results = [p.communicate(timeout=120)[0].strip().splitlines()[-1:] for p in procs]
+        assert results == [["ok"]] * 4, results
