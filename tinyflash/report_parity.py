@@ -38,6 +38,7 @@ import numpy as np
 __all__ = [
     "CONTRACTS",
     "FLOAT_TOLERANCE_PER_OP",
+    "MLP_DEPTH",
     "Outputs",
     "PairStats",
     "Violation",
@@ -50,6 +51,9 @@ __all__ = [
 ]
 
 FLOAT_TOLERANCE_PER_OP = 1e-5 / 3  # relative to max(1, |y|); see the module doc
+# FULLY_CONNECTED, FULLY_CONNECTED, SOFTMAX: the MLP the bound was first set on, and the depth
+# assumed where no float graph can be read.
+MLP_DEPTH = 3
 
 # contract name -> what it promises (the float bound depends on the model: float_tolerance).
 CONTRACTS: dict[str, str] = {
@@ -128,7 +132,11 @@ class PairStats:
 
 
 def compare(
-    a_name: str, a: Outputs, b_name: str, b: Outputs, float_bound: float = float_tolerance(3)
+    a_name: str,
+    a: Outputs,
+    b_name: str,
+    b: Outputs,
+    float_bound: float = float_tolerance(MLP_DEPTH),
 ) -> PairStats:
     """Compare two executors' outputs row by row (both (N, classes), same N); float_bound:
     the relative difference a row of real values may have and still agree."""
@@ -169,7 +177,7 @@ def compare(
     )
 
 
-def parity_matrix(outputs: dict[str, Outputs], depth: int = 3) -> list[PairStats]:
+def parity_matrix(outputs: dict[str, Outputs], depth: int = MLP_DEPTH) -> list[PairStats]:
     """Every unordered pair of executors, in the order the executors were given; float rows
     agree within float_tolerance(depth)."""
     bound = float_tolerance(depth)
@@ -192,7 +200,7 @@ class Violation:
 
 
 def check_contracts(
-    pairs: list[PairStats], contract_of: dict[str, str | None], depth: int = 3
+    pairs: list[PairStats], contract_of: dict[str, str | None], depth: int = MLP_DEPTH
 ) -> list[Violation]:
     """The pairs inside one contract that break it: not bit-exact, or beyond the float bound
     of a model `depth` operators deep.

@@ -348,8 +348,9 @@ def _divergence(v, ran, paths, inputs, depth) -> dict[str, Any]:  # type: ignore
 
 def _float_depth(paths: dict[str, Path]) -> int:
     """Operators on the longest path of the float model (the .tflite, else the .onnx: its
-    graph spells out more steps), the depth the float contract's bound grows with; 3 (an MLP)
+    graph spells out more steps), the depth the float contract's bound grows with; MLP_DEPTH
     when neither can be read (then at most Keras runs, with nothing to agree with)."""
+    from tinyflash.report_parity import MLP_DEPTH
     from tinyflash.runtime.errors import ModelFormatError, UnsupportedOperatorError
     from tinyflash.runtime.onnx import read_onnx
     from tinyflash.runtime.tflite import read_tflite
@@ -360,7 +361,7 @@ def _float_depth(paths: dict[str, Path]) -> int:
                 return read(paths[kind].read_bytes()).depth()
             except (OSError, ModelFormatError, UnsupportedOperatorError):
                 continue
-    return 3
+    return MLP_DEPTH
 
 
 def _no_header_reason(run_dir: Path, paths: dict[str, Path]) -> str | None:
