@@ -144,23 +144,20 @@ def compare(
         raise ValueError(
             f"{a_name} vs {b_name}: output shapes differ: {a.values.shape} vs {b.values.shape}"
         )
+    size = None  # real values: the largest |y| of each row, in either output
     if a.quant is not None and a.quant == b.quant:
         diff = np.abs(a.values.astype(np.int64) - b.values.astype(np.int64))
         unit = "LSB"
     else:
-        diff = np.abs(a.real() - b.real())
+        ra, rb = a.real(), b.real()
+        diff = np.abs(ra - rb)
         unit = "abs"
+        size = np.maximum(np.abs(ra).max(axis=1, initial=0), np.abs(rb).max(axis=1, initial=0))
     same = ~np.any(a.values != b.values, axis=1) if unit == "LSB" else ~np.any(diff != 0, axis=1)
     mismatches = np.flatnonzero(~same)
     n = len(same)
     row_diff = diff.max(axis=1).astype(np.float64) if n else np.zeros(0)
-    if unit == "LSB":
-        row_scaled = row_diff
-    else:
-        size = np.maximum(
-            np.abs(a.real()).max(axis=1, initial=0), np.abs(b.real()).max(axis=1, initial=0)
-        )
-        row_scaled = row_diff / np.maximum(size, 1.0) if n else np.zeros(0)
+    row_scaled = row_diff if size is None else row_diff / np.maximum(size, 1.0)
     return PairStats(
         a=a_name,
         b=b_name,
